@@ -1,0 +1,38 @@
+# Quick start: `make run` (set up and run the baseline), `make test`, `make app`.
+# The environment is .venv, built from pyproject.toml with versions pinned by constraints.txt.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint app docs bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/acusim run scenarios/baseline.yaml
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+app: install
+	$(BIN)/streamlit run app/Home.py --server.address 127.0.0.1 --server.port 8501
+
+docs: install
+	$(BIN)/python -m model.reference > docs/scenario-reference.md
+
+bench: install
+	$(BIN)/python benchmarks/engine_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

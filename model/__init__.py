@@ -1,0 +1,1 @@
+"""The ACU demand simulator engine: scenario -> simulation -> results."""

@@ -1,0 +1,200 @@
+"""Effort and delay distributions as they appear in scenario files.
+
+Each distribution is a small pydantic model tagged by ``dist`` so a scenario
+can say ``{dist: gamma, mean: 80, cv: 0.8}``. Gamma and lognormal are given
+by mean and coefficient of variation because that is how planners think about
+effort ("about 80 hours, give or take 80%"); the shape parameters are derived.
+``mean()`` is exact so the analytic staffing estimate can use it.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """See subclasses."""
+
+    @abstractmethod
+    def mean(self) -> float:
+        """See subclasses."""
+
+    @abstractmethod
+    def second_moment(self) -> float:
+        """See subclasses."""
+
+
+class Exponential(_Dist):
+    """Memoryless durations: the M in M/M/c."""
+
+    dist: Literal["exponential"]
+    mean_value: float = Field(alias="mean", gt=0, description="Mean (in the field's unit).")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.exponential(self.mean_value, size)
+
+    def mean(self) -> float:
+        return self.mean_value
+
+    def second_moment(self) -> float:
+        return 2.0 * self.mean_value**2
+
+
+class Gamma(_Dist):
+    """Right-skewed work content, given by mean and coefficient of variation."""
+
+    dist: Literal["gamma"]
+    mean_value: float = Field(alias="mean", gt=0, description="Mean (in the field's unit).")
+    cv: float = Field(gt=0, le=10, description="Coefficient of variation (sd / mean).")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        shape = 1.0 / self.cv**2
+        return rng.gamma(shape, self.mean_value / shape, size)
+
+    def mean(self) -> float:
+        return self.mean_value
+
+    def second_moment(self) -> float:
+        return self.mean_value**2 * (1.0 + self.cv**2)
+
+
+class LogNormal(_Dist):
+    """Long-tailed durations (investigations, hearing dates), by mean and cv."""
+
+    dist: Literal["lognormal"]
+    mean_value: float = Field(alias="mean", gt=0, description="Mean (in the field's unit).")
+    cv: float = Field(gt=0, le=10, description="Coefficient of variation (sd / mean).")
+
+    def _params(self) -> tuple[float, float]:
+        sigma2 = math.log1p(self.cv**2)
+        return math.log(self.mean_value) - sigma2 / 2.0, math.sqrt(sigma2)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        mu, sigma = self._params()
+        return rng.lognormal(mu, sigma, size)
+
+    def mean(self) -> float:
+        return self.mean_value
+
+    def second_moment(self) -> float:
+        return self.mean_value**2 * (1.0 + self.cv**2)
+
+
+class Weibull(_Dist):
+    """Durations fitted by calibration (shape < 1: decreasing hazard)."""
+
+    dist: Literal["weibull"]
+    shape: float = Field(gt=0, description="Shape parameter k.")
+    scale: float = Field(gt=0, description="Scale parameter (in the field's unit).")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.scale * rng.weibull(self.shape, size)
+
+    def mean(self) -> float:
+        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+
+    def second_moment(self) -> float:
+        return self.scale**2 * math.gamma(1.0 + 2.0 / self.shape)
+
+
+class Triangular(_Dist):
+    """Expert judgement: least, most likely and most (e.g. 5-20 minutes an alert)."""
+
+    dist: Literal["triangular"]
+    min: float = Field(ge=0, description="Least value.")
+    mode: float = Field(ge=0, description="Most likely value.")
+    max: float = Field(gt=0, description="Largest value.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.min <= self.mode <= self.max) or self.min == self.max:
+            raise ValueError("needs min <= mode <= max and min < max")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.triangular(self.min, self.mode, self.max, size)
+
+    def mean(self) -> float:
+        return (self.min + self.mode + self.max) / 3.0
+
+    def second_moment(self) -> float:
+        a, c, b = self.min, self.mode, self.max
+        variance = (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+        return variance + self.mean() ** 2
+
+
+class Fixed(_Dist):
+    """A deterministic value (the D in M/D/1)."""
+
+    dist: Literal["fixed"]
+    value: float = Field(ge=0, description="The value (in the field's unit).")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value, dtype=float)
+
+    def mean(self) -> float:
+        return self.value
+
+    def second_moment(self) -> float:
+        return self.value**2
+
+
+class Empirical(_Dist):
+    """Resample observed values (optionally weighted), e.g. from a case extract."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=1, description="Observed values to resample."
+    )
+    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, description="Relative weights, one per value (default: equal)."
+    )
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Empirical:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError("weights must have one entry per value")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+    def _p(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
+        return w / w.sum()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, float), size=size, p=self._p())
+
+    def mean(self) -> float:
+        return float(np.dot(self._p(), self.values))
+
+    def second_moment(self) -> float:
+        return float(np.dot(self._p(), np.square(self.values)))
+
+
+Distribution = Annotated[
+    Exponential | Gamma | LogNormal | Weibull | Triangular | Fixed | Empirical,
+    Field(discriminator="dist"),
+]
+
+DISTRIBUTION_NAMES = (
+    "exponential",
+    "gamma",
+    "lognormal",
+    "weibull",
+    "triangular",
+    "fixed",
+    "empirical",
+)

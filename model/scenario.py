@@ -1,0 +1,767 @@
+"""The scenario file contract: pydantic models, loading, ``extends`` and errors.
+
+Everything a user can change lives here and is validated before anything
+runs. Unknown keys are errors, so a typo (``rate_per_wek``) cannot pass
+silently. Units are part of field names (``_days``, ``_hours``,
+``_per_week``); the simulation clock is in days from the start date (less
+any warm-up). Real-world numbers are never defaults: the scenario file states
+them, with their basis in a comment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from model.distributions import Distribution
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+CATEGORIES: tuple[str, ...] = (
+    "infiltration",
+    "disclosure_of_information",
+    "perverting_the_course_of_justice",
+    "sexual_misconduct",
+    "controlled_drugs",
+    "theft_and_fraud",
+    "misuse_of_force_systems",
+    "abuse_of_authority",
+    "inappropriate_association",
+    "vulnerability",
+    "assisting_an_offender",
+    "other",
+)
+"""The 12 national corruption categories (College of Policing APP), in snake_case."""
+
+PRIORITIES: tuple[str, ...] = ("high", "medium", "low")
+"""Queue order for the ``priority`` discipline: high before medium before low."""
+
+Category = Literal[
+    "infiltration",
+    "disclosure_of_information",
+    "perverting_the_course_of_justice",
+    "sexual_misconduct",
+    "controlled_drugs",
+    "theft_and_fraud",
+    "misuse_of_force_systems",
+    "abuse_of_authority",
+    "inappropriate_association",
+    "vulnerability",
+    "assisting_an_offender",
+    "other",
+]
+Priority = Literal["high", "medium", "low"]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+PROBABILITY_TOLERANCE = 1e-6
+"""How far a set of probabilities may sum from 1 (rounding in hand-written files)."""
+
+
+class StrictModel(BaseModel):
+    """Base for every scenario model: unknown keys are errors."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+
+def _check_sums_to_one(probabilities: dict[str, float]) -> None:
+    total = sum(probabilities.values())
+    if not probabilities:
+        raise ValueError("must list at least one entry")
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        raise ValueError(f"probabilities must sum to 1 (they sum to {total:.6g})")
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class StaffingChange(StrictModel):
+    """A change in a role's FTE on a date: a join (positive) or a leaver (negative)."""
+
+    date: dt.date = Field(
+        description="Date the change is decided (joins) or takes effect (leavers)."
+    )
+    change_fte: float = Field(description="FTE added (positive) or removed (negative).")
+    after_recruitment_lead_time: bool = Field(
+        default=False,
+        description="If true, a join takes effect after the role's recruitment lead time "
+        "(advertising, vetting, training) counted from `date`.",
+    )
+    note: str = Field(default="", description="Why (e.g. 'uplift approved in budget').")
+
+    @model_validator(mode="after")
+    def _non_zero(self) -> StaffingChange:
+        if self.change_fte == 0:
+            raise ValueError("change_fte must not be zero")
+        return self
+
+
+class Role(StrictModel):
+    """A skill the unit needs (e.g. DC investigator) and how much of it there is."""
+
+    title: str = Field(description="Name shown to users.")
+    fte: float = Field(ge=0, le=500, description="Full-time equivalents at the start date.")
+    staffing_plan: list[StaffingChange] = Field(
+        default_factory=list, description="Joins and leavers after the start date."
+    )
+    contracted_hours_per_week: float = Field(
+        gt=0, le=168, description="Contracted hours per FTE per week."
+    )
+    abstraction_rate: float = Field(
+        ge=0,
+        lt=1,
+        description="Share of contracted time lost to leave, sickness, training and court.",
+    )
+    casework_share: float = Field(
+        gt=0,
+        le=1,
+        description="Share of the remaining (present) time spent on casework rather than "
+        "meetings, supervision and administration.",
+    )
+    caseload_cap_per_fte: float | None = Field(
+        default=None,
+        gt=0,
+        description="Most cases one FTE may hold at once in stages with `holds_caseload`.",
+    )
+    cost_per_fte_per_year_gbp: float | None = Field(
+        default=None, ge=0, description="Annual cost of one FTE including on-costs (GBP)."
+    )
+    recruitment_lead_time_days: float = Field(
+        default=0, ge=0, description="Days from deciding to recruit to a competent post-holder."
+    )
+
+    @property
+    def casework_hours_per_day(self) -> float:
+        """Hours of casework one FTE delivers per calendar day, averaged over the year."""
+        return (
+            self.contracted_hours_per_week
+            * (1.0 - self.abstraction_rate)
+            * self.casework_share
+            / 7.0
+        )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class Condition(StrictModel):
+    """Matches cases by attribute; an absent field matches everything."""
+
+    category: list[Category] | None = Field(default=None, description="Any of these categories.")
+    apsp: bool | None = Field(default=None, description="APSP flag equals this.")
+    priority: list[Priority] | None = Field(default=None, description="Any of these priorities.")
+    source: list[Name] | None = Field(default=None, description="Any of these sources.")
+
+
+class AttributeMix(StrictModel):
+    """How a source's referrals divide by category, APSP flag and priority."""
+
+    category: dict[Category, Probability] = Field(
+        description="Probability of each national corruption category (sums to 1)."
+    )
+    apsp_probability: Probability = Field(
+        description="Probability a referral is abuse of position for a sexual purpose."
+    )
+    apsp_probability_by_category: dict[Category, Probability] = Field(
+        default_factory=dict,
+        description="Overrides `apsp_probability` for the categories listed.",
+    )
+    priority: dict[Priority, Probability] = Field(
+        description="Probability of each priority (sums to 1)."
+    )
+    apsp_priority: Priority | None = Field(
+        default=None, description="If set, APSP referrals always get this priority."
+    )
+
+    @field_validator("category", "priority")
+    @classmethod
+    def _sums(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_sums_to_one(value)
+        return value
+
+
+class StepModifier(StrictModel):
+    """Multiply the rate by `factor` from `date` on (e.g. a go-live)."""
+
+    type: Literal["step"]
+    date: dt.date = Field(description="Date the step takes effect.")
+    factor: float = Field(ge=0, description="Rate multiplier from that date.")
+
+
+class RampModifier(StrictModel):
+    """Move the multiplier linearly from 1 to `factor` between two dates, then hold it."""
+
+    type: Literal["ramp"]
+    start: dt.date = Field(description="Date the ramp starts.")
+    end: dt.date = Field(description="Date the ramp reaches `factor`.")
+    factor: float = Field(ge=0, description="Multiplier reached at `end`.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RampModifier:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class LogisticModifier(StrictModel):
+    """S-shaped growth from `from_factor` to `to_factor` (e.g. growing confidence to report)."""
+
+    type: Literal["logistic"]
+    midpoint: dt.date = Field(description="Date growth is half-way.")
+    growth_per_year: float = Field(gt=0, description="Logistic steepness k (per year).")
+    from_factor: float = Field(default=1.0, ge=0, description="Multiplier long before midpoint.")
+    to_factor: float = Field(ge=0, description="Multiplier long after midpoint.")
+
+
+class SeasonalModifier(StrictModel):
+    """A month-of-year profile (12 multipliers, January first; mean about 1)."""
+
+    type: Literal["seasonal"]
+    monthly: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=12, max_length=12, description="Multiplier per calendar month."
+    )
+
+
+Modifier = Annotated[
+    StepModifier | RampModifier | LogisticModifier | SeasonalModifier,
+    Field(discriminator="type"),
+]
+
+
+class RolloutStep(StrictModel):
+    """Monitoring coverage reaching `devices` on `date`."""
+
+    date: dt.date = Field(description="Date this coverage is reached.")
+    devices: float = Field(ge=0, description="Devices covered from this date.")
+
+
+class _SourceBase(StrictModel):
+    title: str = Field(description="Name shown to users.")
+    enabled: bool = Field(default=True, description="False switches the source off.")
+    entry_stage: Name = Field(description="The stage its referrals enter first.")
+    modifiers: list[Modifier] = Field(
+        default_factory=list, description="Multipliers on the rate over time (applied in turn)."
+    )
+    burst_cv: float = Field(
+        default=0.0,
+        ge=0,
+        le=5,
+        description="Over-dispersion: coefficient of variation of a gamma multiplier on the "
+        "rate, redrawn every `burst_period_days` (0 = Poisson).",
+    )
+    burst_period_days: float = Field(
+        default=7.0, gt=0, description="How long one burst multiplier lasts (days)."
+    )
+    mix: AttributeMix = Field(description="Category, APSP and priority mix of its referrals.")
+
+
+class RateSource(_SourceBase):
+    """A referral stream given by a base rate (e.g. confidential reporting)."""
+
+    kind: Literal["rate"]
+    rate_per_week: float = Field(ge=0, description="Referrals per week before modifiers.")
+
+
+class MonitoringSource(_SourceBase):
+    """ICT monitoring alerts: devices covered x alerts per device per week."""
+
+    kind: Literal["monitoring"]
+    devices_covered: float = Field(ge=0, description="Devices covered at the start date.")
+    alerts_per_device_per_week: float = Field(
+        ge=0, description="Alerts each covered device raises per week."
+    )
+    rollout: list[RolloutStep] = Field(
+        default_factory=list, description="Coverage changes after the start date."
+    )
+    rollout_shape: Literal["step", "linear"] = Field(
+        default="step",
+        description="`step`: coverage jumps on each date; `linear`: it grows evenly "
+        "between consecutive dates.",
+    )
+
+    @model_validator(mode="after")
+    def _rollout_sorted(self) -> MonitoringSource:
+        dates = [step.date for step in self.rollout]
+        if dates != sorted(dates):
+            raise ValueError("rollout dates must be in order")
+        return self
+
+
+Source = Annotated[RateSource | MonitoringSource, Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- stages
+
+
+class ExternalDelay(StrictModel):
+    """Elapsed time that holds no staff (IOPC decision, forensics, hearing date)."""
+
+    name: Name = Field(description="What the case waits for.")
+    probability: Probability = Field(default=1.0, description="Share of cases that wait for it.")
+    when: Condition | None = Field(default=None, description="Only cases matching this wait.")
+    duration_days: Distribution = Field(description="How long the wait lasts (days).")
+
+
+class RoutingRule(StrictModel):
+    """Routes for the cases matching `when` (the first matching rule wins)."""
+
+    when: Condition = Field(description="Which cases the rule applies to.")
+    routes: dict[Name, Probability] = Field(
+        description="Next stage or closure outcome -> probability (sums to 1)."
+    )
+
+    @field_validator("routes")
+    @classmethod
+    def _sums(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_sums_to_one(value)
+        return value
+
+
+class Routing(StrictModel):
+    """Where a case goes when it leaves a stage."""
+
+    default: dict[Name, Probability] = Field(
+        description="Next stage or closure outcome -> probability (sums to 1)."
+    )
+    rules: list[RoutingRule] = Field(
+        default_factory=list, description="Exceptions by attribute, checked in order."
+    )
+
+    @field_validator("default")
+    @classmethod
+    def _sums(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_sums_to_one(value)
+        return value
+
+
+class Stage(StrictModel):
+    """One queue of the unit: who works it, how long it takes, where cases go next."""
+
+    title: str = Field(description="Name shown to users.")
+    role: Name | None = Field(
+        default=None, description="The role that works it (none: a pure waiting stage)."
+    )
+    effort_hours: Distribution | None = Field(
+        default=None, description="Staff time one case needs (hours of casework)."
+    )
+    holds_caseload: bool = Field(
+        default=False,
+        description="A case holds one of the role's caseload slots for its whole time in the "
+        "stage (allocated to someone's caseload) while effort is drawn as staff time.",
+    )
+    discipline: Literal["priority", "fifo"] = Field(
+        default="priority",
+        description="`priority`: high before medium before low, first come first served "
+        "within a priority; `fifo`: first come first served.",
+    )
+    precedence: int = Field(
+        default=0,
+        description="Where several stages share a role: lower numbers are worked first.",
+    )
+    external_delays: list[ExternalDelay] = Field(
+        default_factory=list, description="Waits after the work, in order, holding no staff."
+    )
+    routing: Routing = Field(description="Where cases go next.")
+
+    @model_validator(mode="after")
+    def _role_and_effort(self) -> Stage:
+        if (self.role is None) != (self.effort_hours is None):
+            raise ValueError("a stage needs both `role` and `effort_hours`, or neither")
+        if self.holds_caseload and self.role is None:
+            raise ValueError("`holds_caseload` needs a `role`")
+        return self
+
+
+class BacklogEntry(StrictModel):
+    """Cases already open at the start date in one stage."""
+
+    stage: Name = Field(description="The stage they are in.")
+    source: Name = Field(description="The source whose mix their attributes are drawn from.")
+    waiting: int = Field(default=0, ge=0, description="Cases waiting to be started.")
+    in_progress: int = Field(default=0, ge=0, description="Cases started (work or caseload).")
+    age_days: Distribution | None = Field(
+        default=None,
+        description="How long before the start date they were received (default: 0).",
+    )
+
+
+# --------------------------------------------------------------------------- targets
+
+
+class ShareWithinTarget(StrictModel):
+    """At least `min_share` of cases reach `stage` within `within_days` of referral."""
+
+    kind: Literal["share_within"]
+    description: str = Field(default="", description="Plain-words statement of the target.")
+    stage: Name = Field(description="The stage whose start (allocation) is timed.")
+    within_days: float = Field(gt=0, description="Days from referral received to the start.")
+    min_share: Probability = Field(description="Share that must meet it.")
+    when: Condition | None = Field(default=None, description="Only cases matching this count.")
+
+    direction: Literal[">="] = ">="
+
+    @property
+    def threshold(self) -> float:
+        return self.min_share
+
+
+class LongOpenTarget(StrictModel):
+    """At most `max_share` of cases in `stage` take (or are open) longer than `over_days`."""
+
+    kind: Literal["long_open_share"]
+    description: str = Field(default="", description="Plain-words statement of the target.")
+    stage: Name = Field(description="The stage (e.g. investigation).")
+    over_days: float = Field(gt=0, description="Days in the stage that count as too long.")
+    max_share: Probability = Field(description="Largest acceptable share.")
+
+    direction: Literal["<="] = "<="
+
+    @property
+    def threshold(self) -> float:
+        return self.max_share
+
+
+class BacklogGrowthTarget(StrictModel):
+    """The backlog at the end is at most (1 + `max_growth`) x the backlog a year earlier."""
+
+    kind: Literal["backlog_growth"]
+    description: str = Field(default="", description="Plain-words statement of the target.")
+    stages: list[Name] | None = Field(default=None, description="Stages counted (default: all).")
+    max_growth: float = Field(ge=-1, description="Largest acceptable growth over the final year.")
+
+    direction: Literal["<="] = "<="
+
+    @property
+    def threshold(self) -> float:
+        return self.max_growth
+
+
+Target = Annotated[
+    ShareWithinTarget | LongOpenTarget | BacklogGrowthTarget, Field(discriminator="kind")
+]
+
+
+class Reporting(StrictModel):
+    """Which stages the headline KPIs refer to."""
+
+    investigation_stage: Name | None = Field(
+        default=None, description="Stage whose long-running cases must be reported to the PCC."
+    )
+    pcc_report_after_days: float = Field(
+        default=365,
+        gt=0,
+        description="Days after which an open investigation must be reported to the PCC "
+        "(Police (Conduct) Regulations 2020: 12 months).",
+    )
+    first_action_stage: Name | None = Field(
+        default=None,
+        description="Stage whose start counts as the first action on high-priority and APSP "
+        "referrals.",
+    )
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(StrictModel):
+    """A whole what-if: the force's referral sources, the unit's stages and staff."""
+
+    name: str = Field(description="Short name shown in reports.")
+    description: str = Field(default="", description="What the scenario represents.")
+    start_date: dt.date = Field(description="First day of the reported period.")
+    horizon_years: float = Field(gt=0, le=30, description="Length of the reported period.")
+    warmup_days: float = Field(
+        default=0,
+        ge=0,
+        description="Days simulated before the start date and left out of the KPIs "
+        "(for steady-state studies; 0 when the initial backlog is today's).",
+    )
+    seed: int = Field(default=1, ge=0, description="Seed of all random streams.")
+    replications: int = Field(default=10, ge=1, le=10_000, description="Default replications.")
+    roles: dict[Name, Role] = Field(description="The unit's roles.")
+    sources: dict[Name, Source] = Field(description="Referral sources.")
+    stages: dict[Name, Stage] = Field(description="The stage network.")
+    outcomes: list[Name] = Field(min_length=1, description="Ways a case can be closed.")
+    initial_backlog: list[BacklogEntry] = Field(
+        default_factory=list, description="Cases open at the start date."
+    )
+    targets: dict[Name, Target] = Field(default_factory=dict, description="Service targets.")
+    reporting: Reporting = Field(default_factory=Reporting, description="Headline KPI stages.")
+
+    @property
+    def horizon_days(self) -> float:
+        return self.horizon_years * 365.0
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        problems = list(_reference_problems(self))
+        if problems:
+            raise ValueError("\n".join(problems))  # one line each (see validation_lines)
+        return self
+
+    def content_hash(self) -> str:
+        """A hash of what the scenario means (not its formatting): results carry it."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _reference_problems(s: Scenario) -> list[str]:
+    """Cross-references a field validator cannot see: names that must exist elsewhere."""
+    problems: list[str] = []
+    stage_names = set(s.stages)
+    destinations = stage_names | set(s.outcomes)
+    overlap = stage_names & set(s.outcomes)
+    if overlap:
+        problems.append(f"outcomes: {sorted(overlap)} are also stage names")
+    for name, source in s.sources.items():
+        if source.entry_stage not in stage_names:
+            problems.append(f"sources.{name}.entry_stage: unknown stage '{source.entry_stage}'")
+    for name, stage in s.stages.items():
+        if stage.role is not None and stage.role not in s.roles:
+            problems.append(f"stages.{name}.role: unknown role '{stage.role}'")
+        elif stage.holds_caseload and s.roles[stage.role].caseload_cap_per_fte is None:
+            problems.append(
+                f"stages.{name}.holds_caseload: role '{stage.role}' has no caseload_cap_per_fte"
+            )
+        tables = [("routing.default", stage.routing.default)] + [
+            (f"routing.rules.{i}.routes", rule.routes) for i, rule in enumerate(stage.routing.rules)
+        ]
+        for where, routes in tables:
+            for dest in routes:
+                if dest not in destinations:
+                    problems.append(
+                        f"stages.{name}.{where}.{dest}: not a stage or an outcome "
+                        f"(stages: {', '.join(sorted(stage_names))}; "
+                        f"outcomes: {', '.join(s.outcomes)})"
+                    )
+    for i, entry in enumerate(s.initial_backlog):
+        if entry.stage not in stage_names:
+            problems.append(f"initial_backlog.{i}.stage: unknown stage '{entry.stage}'")
+        if entry.source not in s.sources:
+            problems.append(f"initial_backlog.{i}.source: unknown source '{entry.source}'")
+    for name, target in s.targets.items():
+        stages = [target.stage] if hasattr(target, "stage") else (target.stages or [])
+        for stage in stages:
+            if stage not in stage_names:
+                problems.append(f"targets.{name}: unknown stage '{stage}'")
+    for field in ("investigation_stage", "first_action_stage"):
+        stage = getattr(s.reporting, field)
+        if stage is not None and stage not in stage_names:
+            problems.append(f"reporting.{field}: unknown stage '{stage}'")
+    for name, role in s.roles.items():
+        fte = role.fte
+        for i, change in enumerate(sorted(role.staffing_plan, key=lambda c: c.date)):
+            fte += change.change_fte
+            if fte < -PROBABILITY_TOLERANCE:
+                problems.append(
+                    f"roles.{name}.staffing_plan.{i}: FTE would fall below zero ({fte:g})"
+                )
+    if not problems:
+        problems.extend(_unterminated_stages(s))
+    return problems
+
+
+def _unterminated_stages(s: Scenario) -> list[str]:
+    """Stages from which no route leads to a closure outcome: cases would loop forever."""
+    can_close: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, stage in s.stages.items():
+            if name in can_close:
+                continue
+            tables = [stage.routing.default] + [rule.routes for rule in stage.routing.rules]
+            reachable = {d for t in tables for d, p in t.items() if p > 0}
+            if reachable & (set(s.outcomes) | can_close):
+                can_close.add(name)
+                changed = True
+    return [
+        f"stages.{name}.routing: no route from here ever reaches a closure outcome"
+        for name in s.stages
+        if name not in can_close
+    ]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; `lines` holds one message per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+REPLACED_WHOLE = frozenset(
+    {"category", "priority", "apsp_probability_by_category", "default", "routes"}
+)
+"""Probability tables: a variant's table replaces the base's, since half a table means nothing."""
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Override wins; mappings merge key by key, except probability tables (replaced whole);
+    lists are replaced; `null` removes a key (back to its default)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and key not in REPLACED_WHOLE
+        ):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so pydantic validates them with a field path."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; errors name the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{path}: cannot be read ({exc})"]) from None
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([f"{path}:{where}: not valid YAML ({problem})"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{path}: must be a mapping of fields (got {type(data).__name__})"])
+    return data
+
+
+def resolve_extends(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The raw mapping of a scenario with its `extends:` chain merged in."""
+    if path.resolve() in _seen:
+        chain = " -> ".join(p.name for p in (*_seen, path.resolve()))
+        raise ScenarioError([f"{path}: extends: circular ({chain})"])
+    data = read_yaml_mapping(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{path}: extends: must be a file name"])
+    base = resolve_extends(path.parent / parent, (*_seen, path.resolve()))
+    return _deep_merge(base, data)
+
+
+def _field_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted path of an error, without pydantic's union-tag and validator entries."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        in_dict = isinstance(node, dict) and item in node
+        in_list = isinstance(node, list) and isinstance(item, int) and item < len(node)
+        if in_dict or in_list:
+            parts.append(str(item))
+            node = node[item]
+        elif isinstance(item, str) and (
+            isinstance(node, dict) and item in {str(v) for v in node.values()}
+        ):
+            continue  # a discriminated union's tag (e.g. 'gamma'): not a field
+        elif isinstance(item, str) and item.startswith(("function-", "json-or-python")):
+            continue
+        else:
+            parts.append(str(item))
+            node = None
+    return ".".join(parts)
+
+
+def _message(error: dict[str, Any]) -> str:
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if error["type"] == "extra_forbidden":
+        return "unknown field (check the spelling; see docs/scenario-reference.md)"
+    if error["type"] == "missing":
+        return "required field is missing"
+    ctx = error.get("ctx") or {}
+    tag_field = str(ctx.get("discriminator", "kind")).strip("'")
+    if error["type"] == "union_tag_invalid":
+        return (
+            f"unknown {tag_field} {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})"
+        )
+    if error["type"] == "union_tag_not_found":
+        return f"needs a '{tag_field}' field saying which kind it is"
+    value = error.get("input")
+    if error["type"] not in ("model_type", "dict_type") and isinstance(value, str | int | float):
+        msg = f"{msg} (got {value!r})"
+    return msg
+
+
+def validation_lines(exc: ValidationError, data: Any, origin: str) -> list[str]:
+    """One line per problem: `file: field.path: what is wrong`."""
+    lines = []
+    for error in exc.errors():
+        path = _field_path(tuple(error["loc"]), data)
+        for message in _message(error).splitlines():
+            lines.append(f"{origin}: {path + ': ' if path else ''}{message}")
+    return lines
+
+
+def scenario_from_mapping(data: dict[str, Any], origin: str = "<scenario>") -> Scenario:
+    """Validate a raw mapping (e.g. a sweep variant or an app upload)."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_lines(exc, data, origin)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge `extends`, and validate a scenario file."""
+    path = Path(path)
+    return scenario_from_mapping(resolve_extends(path), str(path))
+
+
+def days_from_start(scenario: Scenario, when: dt.date) -> float:
+    """Simulation-clock time (days) of a calendar date; the clock starts at the warm-up."""
+    return float((when - scenario.start_date).days) + scenario.warmup_days
+
+
+def with_overrides(
+    scenario: Scenario, changes: dict[str, Any], origin: str = "<override>"
+) -> Scenario:
+    """A re-validated copy of ``scenario`` with dotted-path changes (``roles.ds.fte``: 3)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_unset=False)
+    for path, value in changes.items():
+        node = data
+        parts = path.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node, dict) or part not in node:
+                raise ScenarioError([f"{origin}: {path}: no such field in the scenario"])
+            node = node[part]
+        if not isinstance(node, dict):
+            raise ScenarioError([f"{origin}: {path}: no such field in the scenario"])
+        node[parts[-1]] = value
+    return scenario_from_mapping(data, origin)

@@ -1,0 +1,205 @@
+"""Staff as servers whose number changes over time, and caseload slots.
+
+SimPy's ``Resource`` has a fixed capacity, but a staffing plan adds and
+removes people on dates. So a role is a pool of individual servers driven by
+events:
+
+* each FTE is a server that delivers ``casework_hours_per_day`` hours of
+  casework per calendar day (contracted hours less abstraction and
+  non-casework time, averaged); a fractional FTE (0.5) is a server working at
+  that fraction of the rate, so capacity is exactly proportional to FTE;
+* a server works one task at a time, taking the next from a priority queue
+  keyed by (stage precedence, priority rank, arrival order);
+* a joiner starts taking work at once; a leaver finishes the task in hand and
+  then leaves (nobody drops a case mid-task).
+
+Caseload slots model investigators' caseload caps: a case holds a slot for
+its whole investigation while its effort is drawn from the pool as staff time.
+The number of slots follows the role's FTE (cap per FTE x FTE, rounded down);
+when it falls, cases already allocated keep their slots and new cases wait.
+
+Busy and on-duty FTE are integrated over time so utilisation is exact.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+FTE_EPSILON = 1e-9
+"""FTE below this is treated as zero (floating-point noise from plan arithmetic)."""
+
+
+class Task:
+    """One request for staff time. The pool sets ``started`` and succeeds ``done``."""
+
+    __slots__ = ("done", "hours", "owner", "started")
+
+    def __init__(self, hours: float, done: simpy.Event, owner: Any) -> None:
+        self.hours = hours
+        self.done = done
+        self.owner = owner
+        self.started = math.nan
+
+
+class _Server:
+    __slots__ = ("retiring", "task", "weight")
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self.task: Task | None = None
+        self.retiring = False
+
+
+def server_weights(fte: float) -> list[float]:
+    """The individual servers an FTE figure stands for: whole people, then one part-timer."""
+    whole = math.floor(fte + FTE_EPSILON)
+    part = round(fte - whole, 9)
+    return [1.0] * whole + ([part] if part > FTE_EPSILON else [])
+
+
+class StaffPool:
+    """The people of one role: a priority queue of tasks and servers that come and go."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        hours_per_day: float,
+        on_start: Callable[[Task], None],
+        on_finish: Callable[[Task], None],
+    ) -> None:
+        self.env = env
+        self.hours_per_day = hours_per_day
+        self._on_start = on_start
+        self._on_finish = on_finish
+        self._queue: list[tuple[tuple, int, Task]] = []
+        self._seq = 0
+        self._idle: list[_Server] = []
+        self._active: list[_Server] = []  # not retiring
+        self.busy_fte = 0.0
+        self.on_duty_fte = 0.0  # active servers plus leavers still finishing a task
+        self.busy_area = 0.0
+        self.on_duty_area = 0.0
+        self._last = env.now
+
+    # ------------------------------------------------------------ accounting
+    def _advance(self) -> None:
+        now = self.env.now
+        if now > self._last:
+            elapsed = now - self._last
+            self.busy_area += self.busy_fte * elapsed
+            self.on_duty_area += self.on_duty_fte * elapsed
+            self._last = now
+
+    def areas(self) -> tuple[float, float]:
+        """(busy FTE-days, on-duty FTE-days) up to now."""
+        self._advance()
+        return self.busy_area, self.on_duty_area
+
+    @property
+    def queue_length(self) -> int:
+        return len(self._queue)
+
+    # ------------------------------------------------------------ capacity
+    def set_fte(self, fte: float) -> None:
+        """Make the pool's servers match ``fte``: hire the missing, retire the surplus."""
+        self._advance()
+        desired = Counter(server_weights(fte))
+        current = Counter(s.weight for s in self._active)
+        for weight, surplus in (current - desired).items():
+            # Idle people leave first so work in hand is not interrupted.
+            leavers = sorted(
+                (s for s in self._active if s.weight == weight), key=lambda s: s.task is not None
+            )[:surplus]
+            for server in leavers:
+                self._active.remove(server)
+                if server.task is None:
+                    self._idle.remove(server)
+                    self.on_duty_fte -= server.weight
+                else:
+                    server.retiring = True
+        for weight, missing in (desired - current).items():
+            for _ in range(missing):
+                server = _Server(weight)
+                self._active.append(server)
+                self.on_duty_fte += weight
+                self._give_work(server)
+
+    # ------------------------------------------------------------ work
+    def request(self, key: tuple, task: Task) -> simpy.Event:
+        """Queue ``task`` under ``key`` (smaller first); ``task.done`` fires when finished."""
+        if self._idle:
+            self._start(self._idle.pop(), task)
+        else:
+            heapq.heappush(self._queue, (key, self._seq, task))
+            self._seq += 1
+        return task.done
+
+    def _start(self, server: _Server, task: Task) -> None:
+        self._advance()
+        server.task = task
+        self.busy_fte += server.weight
+        task.started = self.env.now
+        self._on_start(task)
+        duration = task.hours / (server.weight * self.hours_per_day)
+        self.env.timeout(duration, server).callbacks.append(self._finish)
+
+    def _finish(self, event: simpy.Event) -> None:
+        server: _Server = event.value
+        task = server.task
+        self._advance()
+        server.task = None
+        self.busy_fte -= server.weight
+        self._on_finish(task)
+        task.done.succeed()
+        if server.retiring:
+            self.on_duty_fte -= server.weight
+        else:
+            self._give_work(server)
+
+    def _give_work(self, server: _Server) -> None:
+        if self._queue:
+            self._start(server, heapq.heappop(self._queue)[2])
+        else:
+            self._idle.append(server)
+
+
+class CaseloadSlots:
+    """Caseload places whose number follows the role's FTE; waiting cases queue by key."""
+
+    def __init__(self, env: simpy.Environment, cap_per_fte: float) -> None:
+        self.env = env
+        self.cap_per_fte = cap_per_fte
+        self.capacity = 0
+        self.in_use = 0
+        self._queue: list[tuple[tuple, int, simpy.Event]] = []
+        self._seq = 0
+
+    def set_fte(self, fte: float) -> None:
+        self.capacity = math.floor(self.cap_per_fte * fte + FTE_EPSILON)
+        self._admit()
+
+    def acquire(self, key: tuple) -> simpy.Event:
+        event = self.env.event()
+        heapq.heappush(self._queue, (key, self._seq, event))
+        self._seq += 1
+        self._admit()
+        return event
+
+    def hold_existing(self) -> None:
+        """Count a case already on someone's caseload at the start, even beyond capacity."""
+        self.in_use += 1
+
+    def release(self) -> None:
+        self.in_use -= 1
+        self._admit()
+
+    def _admit(self) -> None:
+        while self._queue and self.in_use < self.capacity:
+            self.in_use += 1
+            heapq.heappop(self._queue)[2].succeed()
