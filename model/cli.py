@@ -235,5 +235,13 @@ def validate(
         out.print("Targets: " + ", ".join(scenario.targets))
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def _register_feature_commands() -> None:
+    """Commands that live beside the features they drive, each in its own module."""
+    from calibration import cli as calibration_cli
+    from model import cli_staffing, cli_sweep, cli_verify
+
+    for module in (cli_staffing, cli_sweep, calibration_cli, cli_verify):
+        module.register(app)
+
+
+_register_feature_commands()

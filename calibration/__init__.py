@@ -1,0 +1,1 @@
+"""Fitting scenarios to a force's case-management extract."""
