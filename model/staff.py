@@ -36,14 +36,14 @@ FTE_EPSILON = 1e-9
 
 
 class Task:
-    """One request for staff time. The pool sets ``started`` and succeeds ``done``."""
+    """One request for staff time. The pool sets ``started`` and ``done`` (fires when finished)."""
 
     __slots__ = ("done", "hours", "owner", "started")
 
-    def __init__(self, hours: float, done: simpy.Event, owner: Any) -> None:
+    def __init__(self, hours: float, owner: Any) -> None:
         self.hours = hours
-        self.done = done
         self.owner = owner
+        self.done: simpy.Event | None = None
         self.started = math.nan
 
 
@@ -132,22 +132,28 @@ class StaffPool:
 
     # ------------------------------------------------------------ work
     def request(self, key: tuple, task: Task) -> simpy.Event:
-        """Queue ``task`` under ``key`` (smaller first); ``task.done`` fires when finished."""
+        """Queue ``task`` under ``key`` (smaller first); the returned event fires when finished.
+
+        Work started at once is waited on through its own timeout (whose first callback is
+        the pool's bookkeeping), saving an event on the commonest path."""
         if self._idle:
-            self._start(self._idle.pop(), task)
+            task.done = self._start(self._idle.pop(), task)
         else:
+            task.done = self.env.event()
             heapq.heappush(self._queue, (key, self._seq, task))
             self._seq += 1
         return task.done
 
-    def _start(self, server: _Server, task: Task) -> None:
+    def _start(self, server: _Server, task: Task) -> simpy.Event:
         self._advance()
         server.task = task
         self.busy_fte += server.weight
         task.started = self.env.now
         self._on_start(task)
         duration = task.hours / (server.weight * self.hours_per_day)
-        self.env.timeout(duration, server).callbacks.append(self._finish)
+        finished = self.env.timeout(duration, server)
+        finished.callbacks.append(self._finish)
+        return finished
 
     def _finish(self, event: simpy.Event) -> None:
         server: _Server = event.value
@@ -156,7 +162,8 @@ class StaffPool:
         server.task = None
         self.busy_fte -= server.weight
         self._on_finish(task)
-        task.done.succeed()
+        if task.done is not event:  # queued work: wake the waiting case
+            task.done.succeed()
         if server.retiring:
             self.on_duty_fte -= server.weight
         else:

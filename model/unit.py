@@ -54,7 +54,7 @@ class _StageRuntime:
     slots: CaseloadSlots | None
     draws: StageDraws
     routes: RouteTable
-    delay_filters: list
+    delays: list[tuple]  # (matches(case) -> bool, probability)
     fifo: bool
     precedence: int
 
@@ -112,6 +112,11 @@ class UnitModel:
         ]
         for r, role in enumerate(self.role_names):
             self._schedule_staffing(role, self.pools[r], self.slots.get(role))
+        # Where a route leads: the next stage's runtime, or the index of a closure outcome.
+        self._next: dict[str, _StageRuntime | int] = {
+            **{name: self.stages[i] for i, name in enumerate(self.stage_names)},
+            **self.outcome_index,
+        }
 
     # ------------------------------------------------------------ construction
     def _sample_arrivals(self) -> dict[str, tuple[np.ndarray, object]]:
@@ -150,8 +155,9 @@ class UnitModel:
             slots=self.slots.get(stage.role) if stage.holds_caseload else None,
             draws=StageDraws(self.streams, name, stage, group_sizes),
             routes=RouteTable(stage.routing, self.source_names),
-            delay_filters=[
-                condition_matcher(d.when, self.source_names) for d in stage.external_delays
+            delays=[
+                (condition_matcher(d.when, self.source_names), d.probability)
+                for d in stage.external_delays
             ],
             fifo=stage.discipline == "fifo",
             precedence=stage.precedence,
@@ -182,12 +188,13 @@ class UnitModel:
         if self.stages[visit.stage].slots is None and visit.allocated != visit.allocated:
             self.recorder.allocated(visit, self.env.now)
 
-    def _case_process(self, case: Case, stage_name: str, preexisting: str | None = None):
+    def _case_process(
+        self, case: Case, stage: _StageRuntime, preexisting: str | None = None
+    ):
         """A case's journey; ``preexisting`` is 'waiting' or 'in_progress' for backlog cases."""
         env = self.env
         recorder = self.recorder
         while True:
-            stage = self.stages[self.stage_index[stage_name]]
             visit_no = case.visits[stage.index]
             case.visits[stage.index] += 1
             queued = case.received if preexisting else env.now
@@ -209,14 +216,14 @@ class UnitModel:
                 recorder.allocated(visit, env.now)
             if stage.pool is not None:
                 hours = stage.draws.effort(case, visit_no) * effort_share
-                task = Task(hours, env.event(), visit)
+                task = Task(hours, visit)
                 yield stage.pool.request(self._key(stage, case, rank), task)
             elif visit.allocated != visit.allocated:
                 recorder.allocated(visit, env.now)
-            for k, matches in enumerate(stage.delay_filters):
+            for k, (matches, probability) in enumerate(stage.delays):
                 if matches(case):
                     u, duration = stage.draws.delay(case, visit_no, k)
-                    if u < self.scenario.stages[stage.name].external_delays[k].probability:
+                    if u < probability:
                         yield env.timeout(duration)
             if stage.slots is not None:
                 stage.slots.release()
@@ -234,22 +241,24 @@ class UnitModel:
                         destination,
                     )
                 )
-            if destination in self.outcome_index:
-                recorder.case_closed(case, self.outcome_index[destination], env.now)
+            following = self._next[destination]
+            if isinstance(following, int):
+                recorder.case_closed(case, following, env.now)
                 return
-            stage_name = destination
+            stage = following
 
     def _new_case(
-        self, group: str, index: int, source: int, attrs, i: int, received: float
+        self, group: str, index: int, source: int, attrs: tuple[list, list, list], received: float
     ) -> Case:
+        """A case; ``attrs`` holds its source's (category, apsp, priority) lists."""
         case = Case(
             case_id=self._n_cases,
             group=group,
             index=index,
             source=source,
-            category=int(attrs.category[i]),
-            apsp=bool(attrs.apsp[i]),
-            priority=int(attrs.priority[i]),
+            category=attrs[0][index],
+            apsp=attrs[1][index],
+            priority=attrs[2][index],
             received=received,
             n_stages=len(self.stage_names),
         )
@@ -266,32 +275,40 @@ class UnitModel:
                 continue
             source = self.source_names.index(entry.source)
             rng = self.streams.generator(f"backlog:{i}")
-            attrs = sample_attributes(self.scenario.sources[entry.source].mix, n, rng)
+            attrs = _as_lists(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
             ages = np.zeros(n) if entry.age_days is None else entry.age_days.sample(rng, n)
+            stage = self.stages[self.stage_index[entry.stage]]
             for j in range(n):
                 state = "in_progress" if j < entry.in_progress else "waiting"
-                case = self._new_case(f"backlog.{i}", j, source, attrs, j, -float(ages[j]))
+                case = self._new_case(f"backlog.{i}", j, source, attrs, -float(ages[j]))
                 self.recorder.case_created(case, 0.0)
-                self.env.process(self._case_process(case, entry.stage, state))
+                self.env.process(self._case_process(case, stage, state))
 
     def _arrival_process(self):
         """Feed every source's pre-sampled arrivals into the model in time order."""
         env = self.env
-        names = list(self._arrivals)
+        feeds = [
+            (
+                name,
+                self.source_names.index(name),
+                _as_lists(attrs),
+                self.stages[self.stage_index[self.scenario.sources[name].entry_stage]],
+            )
+            for name, (_, attrs) in self._arrivals.items()
+        ]
         merged = [
             (t, s, j)
-            for s, name in enumerate(names)
-            for j, t in enumerate(self._arrivals[name][0].tolist())
+            for s, (_, times) in enumerate(self._arrivals.items())
+            for j, t in enumerate(times[0].tolist())
         ]
         merged.sort()
         for t, s, j in merged:
             if t > env.now:
                 yield env.timeout(t - env.now)
-            name = names[s]
-            source = self.source_names.index(name)
-            case = self._new_case(name, j, source, self._arrivals[name][1], j, t)
+            name, source, attrs, entry = feeds[s]
+            case = self._new_case(name, j, source, attrs, t)
             self.recorder.case_created(case, t)
-            env.process(self._case_process(case, self.scenario.sources[name].entry_stage))
+            env.process(self._case_process(case, entry))
 
     def _monitor(self):
         """Snapshot backlog and utilisation at the start and the end of every week."""
@@ -389,6 +406,11 @@ class UnitModel:
         table = cases.merge(visits, on="case_id", how="left")
         table.insert(0, "replication", self.replication)
         return table
+
+
+def _as_lists(attrs) -> tuple[list, list, list]:
+    """Attribute arrays as plain lists: indexing a list is much cheaper than a numpy scalar."""
+    return attrs.category.tolist(), attrs.apsp.tolist(), attrs.priority.tolist()
 
 
 def run_replication(

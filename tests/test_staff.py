@@ -25,7 +25,7 @@ def test_tasks_run_in_parallel_up_to_fte_and_queue_by_key() -> None:
     finished = []
     pool = _pool(env, 2, finished)
     tasks = [
-        Task(h, env.event(), name) for h, name in zip([24.0, 48.0, 24.0, 24.0], "abcd", strict=True)
+        Task(h, name) for h, name in zip([24.0, 48.0, 24.0, 24.0], "abcd", strict=True)
     ]
     for key, task in zip([(0, 2), (0, 2), (0, 2), (0, 0)], tasks, strict=True):
         pool.request(key, task)
@@ -41,7 +41,7 @@ def test_joiner_takes_queued_work_and_leaver_finishes_task_first() -> None:
     env = simpy.Environment()
     finished = []
     pool = _pool(env, 1, finished)
-    tasks = [Task(48.0, env.event(), i) for i in range(3)]
+    tasks = [Task(48.0, i) for i in range(3)]
     for task in tasks:
         pool.request((0,), task)
     env.timeout(0.5).callbacks.append(lambda e: pool.set_fte(2))  # a joiner
@@ -60,7 +60,7 @@ def test_joiner_takes_queued_work_and_leaver_finishes_task_first() -> None:
 def test_fractional_fte_works_at_that_fraction() -> None:
     env = simpy.Environment()
     pool = _pool(env, 0.5, [])
-    task = Task(24.0, env.event(), "x")
+    task = Task(24.0, "x")
     pool.request((0,), task)
     env.run()
     assert env.now == 2.0
