@@ -188,9 +188,7 @@ class UnitModel:
         if self.stages[visit.stage].slots is None and visit.allocated != visit.allocated:
             self.recorder.allocated(visit, self.env.now)
 
-    def _case_process(
-        self, case: Case, stage: _StageRuntime, preexisting: str | None = None
-    ):
+    def _case_process(self, case: Case, stage: _StageRuntime, preexisting: str | None = None):
         """A case's journey; ``preexisting`` is 'waiting' or 'in_progress' for backlog cases."""
         env = self.env
         recorder = self.recorder

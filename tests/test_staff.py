@@ -24,9 +24,7 @@ def test_tasks_run_in_parallel_up_to_fte_and_queue_by_key() -> None:
     env = simpy.Environment()
     finished = []
     pool = _pool(env, 2, finished)
-    tasks = [
-        Task(h, name) for h, name in zip([24.0, 48.0, 24.0, 24.0], "abcd", strict=True)
-    ]
+    tasks = [Task(h, name) for h, name in zip([24.0, 48.0, 24.0, 24.0], "abcd", strict=True)]
     for key, task in zip([(0, 2), (0, 2), (0, 2), (0, 0)], tasks, strict=True):
         pool.request(key, task)
     env.run()
