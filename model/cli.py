@@ -172,6 +172,7 @@ def run(
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        auto_refresh=False,  # no refresh thread, so worker processes can be forked cheaply
         disable=not err.is_terminal,
     ) as progress:
         task = progress.add_task(f"Simulating {scenario.name}", total=n)
@@ -181,7 +182,7 @@ def run(
             seed=seed,
             workers=min(workers, n),
             record_cases=out_dir is not None,
-            progress=lambda k: progress.advance(task, k),
+            progress=lambda k: progress.update(task, advance=k, refresh=True),
         )
     if out_dir is not None:
         try:

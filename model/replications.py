@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,10 +103,17 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _executor(workers: int) -> ProcessPoolExecutor:
-    # forkserver: safe when the caller has threads (Streamlit, rich); preload the engine.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["model.unit"])
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for replications; keep one alive to reuse it across many runs.
+
+    Forking is cheapest (no re-import) but unsafe once other threads exist (a lock held
+    by another thread at fork time stays locked in the child), so a process with threads
+    (Streamlit, a live progress bar) gets a fork server that preloads the engine instead."""
+    if threading.active_count() == 1:
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["model.unit"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -116,20 +125,25 @@ def run_replications(
     record_cases: bool = False,
     progress: Callable[[int], None] | None = None,
     first_replication: int = 0,
+    executor: Executor | None = None,
 ) -> RunResults:
-    """Simulate replications ``first_replication ..`` of a scenario, in parallel if asked."""
+    """Simulate replications ``first_replication ..`` of a scenario, in parallel if asked.
+
+    ``executor``: an existing pool (see :func:`process_pool`) to reuse, so callers that run
+    many scenarios (a staffing search, the app) pay the start-up of worker processes once."""
     n = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     indices = list(range(first_replication, first_replication + n))
     results: list[ReplicationResult] = []
-    if workers <= 1 or n == 1:
+    if executor is None and (workers <= 1 or n == 1):
         for r in indices:
             results.append(run_replication(scenario, seed, r, record_cases))
             if progress:
                 progress(1)
     else:
+        workers = max(workers, getattr(executor, "_max_workers", workers))
         # About four tasks per worker: small enough to balance, large enough to amortise.
-        with _executor(workers) as pool:
+        with nullcontext(executor) if executor is not None else process_pool(workers) as pool:
             futures = [
                 pool.submit(_run_chunk, scenario, seed, part, record_cases)
                 for part in chunks(indices, workers * 4)

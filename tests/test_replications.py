@@ -69,3 +69,14 @@ def test_chunks_cover_every_replication_once(n, k) -> None:
     parts = chunks(list(range(n)), k)
     assert [i for part in parts for i in part] == list(range(n))
     assert all(parts)
+
+
+def test_a_reused_process_pool_gives_the_same_results(baseline) -> None:
+    from model.replications import process_pool
+
+    serial = run_replications(baseline, replications=3, workers=1)
+    with process_pool(2) as pool:
+        first = run_replications(baseline, replications=3, executor=pool)
+        again = run_replications(baseline, replications=3, executor=pool)
+    pd.testing.assert_frame_equal(serial.kpi_frame(), first.kpi_frame())
+    pd.testing.assert_frame_equal(first.kpi_frame(), again.kpi_frame())
