@@ -9,6 +9,14 @@ allows counts as a miss, and an investigation still open counts by its age.
 
 KPI names are ``metric.key`` (``wait_mean_days.assessment``); scenario names
 are snake_case identifiers, so the dots are unambiguous.
+
+Each target is also measured period by period (``target_period.<name>.<k>``,
+periods of ``staffing_search.target_period_weeks`` weeks from the start date),
+so a planner can see *when* a target first fails, not only whether it fails
+over the whole horizon. A share counts the cases counted in that period (a
+case allocated, or leaving the stage, in it; censored cases count in the
+last period); backlog growth is the growth over the year to the period's end
+(since the start date, within the first year).
 """
 
 from __future__ import annotations
@@ -55,20 +63,39 @@ def _p90(values: array) -> float:
 
 
 class _Counted:
-    """A (met, total) share that can be evaluated on the fly."""
+    """A (met, total) share that can be evaluated on the fly, overall and per period."""
 
-    __slots__ = ("hits", "total")
+    __slots__ = ("hits", "period_hits", "period_total", "total")
 
-    def __init__(self) -> None:
+    def __init__(self, n_periods: int = 1) -> None:
         self.hits = 0
         self.total = 0
+        self.period_hits = [0] * n_periods
+        self.period_total = [0] * n_periods
 
-    def add(self, hit: bool) -> None:
+    def add(self, hit: bool, period: int = 0) -> None:
         self.hits += hit
         self.total += 1
+        self.period_hits[period] += hit
+        self.period_total[period] += 1
 
     def share(self) -> float:
         return self.hits / self.total if self.total else float("nan")
+
+    def period_shares(self) -> list[float]:
+        pairs = zip(self.period_hits, self.period_total, strict=True)
+        return [h / t if t else float("nan") for h, t in pairs]
+
+
+def target_periods(scenario: Scenario) -> list[tuple[int, int]]:
+    """(first week, week after the last) of each target period, in weeks from the start date.
+
+    Periods are ``staffing_search.target_period_weeks`` long; the last one may be shorter,
+    and events after the last whole week of the horizon count in the last period."""
+    n_weeks = int(np.floor(scenario.horizon_days / DAYS_PER_WEEK + 1e-9))
+    length = scenario.staffing_search.target_period_weeks
+    n_periods = max(1, -(-n_weeks // length))
+    return [(k * length, min((k + 1) * length, max(n_weeks, 1))) for k in range(n_periods)]
 
 
 class Recorder:
@@ -84,6 +111,8 @@ class Recorder:
         self.end = report_end
         n_stages, n_roles = len(self.stage_names), len(self.role_names)
         self.n_weeks = int(np.floor((report_end - report_start) / DAYS_PER_WEEK + 1e-9))
+        self.periods = target_periods(scenario)
+        self._period_days = scenario.staffing_search.target_period_weeks * DAYS_PER_WEEK
 
         self.waiting = [0] * n_stages
         self.in_progress = [0] * n_stages
@@ -115,13 +144,13 @@ class Recorder:
                     self.stage_names.index(target.stage),
                     condition_matcher(target.when, self.source_names),
                     target.within_days,
-                    _Counted(),
+                    _Counted(len(self.periods)),
                 )
             elif isinstance(target, LongOpenTarget):
                 self._long_open[name] = (
                     self.stage_names.index(target.stage),
                     target.over_days,
-                    _Counted(),
+                    _Counted(len(self.periods)),
                 )
         reporting = scenario.reporting
         self._pcc_stage = (
@@ -139,6 +168,11 @@ class Recorder:
         self.first_action = array("d")
 
     # ------------------------------------------------------------ events
+    def _period(self, now: float) -> int:
+        """Index of the target period containing clock time ``now`` (clipped to the horizon)."""
+        k = int((now - self.start) // self._period_days)
+        return min(max(k, 0), len(self.periods) - 1)
+
     def _advance_wip(self, now: float) -> None:
         if now > self._wip_last:
             self._wip_area += self.wip * (now - self._wip_last)
@@ -177,7 +211,7 @@ class Recorder:
         since_referral = now - case.received
         for target_stage, matches, within, counted in self._share_within.values():
             if target_stage == stage and matches(case):
-                counted.add(since_referral <= within)
+                counted.add(since_referral <= within, self._period(now))
         if (
             stage == self._first_action_stage
             and visit.visit_no == 0
@@ -193,12 +227,12 @@ class Recorder:
             return
         stay = now - visit.queued
         self.stays[stage].append(stay)
-        self._count_long(stage, stay)
+        self._count_long(stage, stay, now)
 
-    def _count_long(self, stage: int, stay: float) -> None:
+    def _count_long(self, stage: int, stay: float, now: float) -> None:
         for target_stage, over, counted in self._long_open.values():
             if target_stage == stage:
-                counted.add(stay > over)
+                counted.add(stay > over, self._period(now))
         if stage == self._pcc_stage:
             self._pcc.add(stay > self._pcc_days)
 
@@ -235,7 +269,7 @@ class Recorder:
         self._advance_wip(now)
         for visit in self.open_visits:
             age_in_stage = now - visit.queued
-            self._count_long(visit.stage, age_in_stage)
+            self._count_long(visit.stage, age_in_stage, now)
             if visit.allocated != visit.allocated:  # still waiting (NaN): a known miss?
                 since_referral = now - visit.case.received
                 for target_stage, matches, within, counted in self._share_within.values():
@@ -244,7 +278,7 @@ class Recorder:
                         and matches(visit.case)
                         and since_referral > within
                     ):
-                        counted.add(False)
+                        counted.add(False, len(self.periods) - 1)
         return self._kpis(pool_areas, now)
 
     def _kpis(self, pool_areas: list[tuple[float, float]], now: float) -> dict[str, float]:
@@ -278,6 +312,7 @@ class Recorder:
         for name, target in self.scenario.targets.items():
             if isinstance(target, BacklogGrowthTarget):
                 k[f"target.{name}"] = self._backlog_growth(target)
+        self._period_kpis(k)
         if self._pcc_stage is not None:
             k["pcc_investigations_over_share"] = self._pcc.share()
             k["pcc_investigations_over_count"] = float(self._pcc.hits)
@@ -300,14 +335,36 @@ class Recorder:
         k["conservation_gap"] = float(self.created - self.closed_total - self.wip)
         return k
 
-    def _backlog_growth(self, target: BacklogGrowthTarget) -> float:
+    def _period_kpis(self, k: dict[str, float]) -> None:
+        """``target_period.<name>.<k>``: each target measured in each period (k from 1)."""
+        for name, target in self.scenario.targets.items():
+            if isinstance(target, BacklogGrowthTarget):
+                values = [self._backlog_growth(target, end) for _, end in self.periods]
+            else:
+                counted = (
+                    self._share_within[name][3]
+                    if name in self._share_within
+                    else self._long_open[name][2]
+                )
+                values = counted.period_shares()
+            for period, value in enumerate(values, start=1):
+                k[f"target_period.{name}.{period}"] = float(value)
+
+    def _backlog_growth(self, target: BacklogGrowthTarget, weeks: int | None = None) -> float:
+        """Growth of the backlog over the year to the end of week ``weeks`` (default: the last)."""
         columns = [self.stage_names.index(s) for s in (target.stages or self.stage_names)]
-        totals = (self.backlog_waiting + self.backlog_in_progress)[:, columns].sum(axis=1)
+        weekly = self.backlog_waiting
+        if target.count == "open":
+            weekly = weekly + self.backlog_in_progress
+        totals = weekly[:, columns].sum(axis=1)
+        if weeks is not None:
+            totals = totals[:weeks]
         if len(totals) == 0:
             return float("nan")
         end = totals[-1]
         if len(totals) > WEEKS_PER_YEAR:
             before = totals[-1 - WEEKS_PER_YEAR]
         else:
-            before = self.backlog_start[:, columns].sum()
-        return float((end - before) / max(before, 1.0))
+            rows = [0] if target.count == "waiting" else [0, 1]
+            before = self.backlog_start[rows][:, columns].sum()
+        return float((end - before) / max(before, target.min_base_cases))

@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
         [s.ShareWithinTarget, s.LongOpenTarget, s.BacklogGrowthTarget],
     ),
     ("Reporting", [s.Reporting]),
+    ("Staffing search (`acusim staff`)", [s.StaffingSearch, s.RoleSearch]),
     (
         "Distributions (`dist: ...`)",
         [d.Exponential, d.Gamma, d.LogNormal, d.Weibull, d.Triangular, d.Fixed, d.Empirical],

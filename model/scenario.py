@@ -441,6 +441,18 @@ class BacklogGrowthTarget(StrictModel):
     kind: Literal["backlog_growth"]
     description: str = Field(default="", description="Plain-words statement of the target.")
     stages: list[Name] | None = Field(default=None, description="Stages counted (default: all).")
+    count: Literal["open", "waiting"] = Field(
+        default="open",
+        description="`open`: cases waiting or in progress; `waiting`: only cases waiting for "
+        "staff (the queue), so growth of work in progress that follows rising demand is not "
+        "counted as a backlog.",
+    )
+    min_base_cases: float = Field(
+        default=1.0,
+        gt=0,
+        description="Growth is measured against at least this many cases, so a near-empty "
+        "queue going from 1 case to 3 does not count as tripling.",
+    )
     max_growth: float = Field(ge=-1, description="Largest acceptable growth over the final year.")
 
     direction: Literal["<="] = "<="
@@ -474,6 +486,141 @@ class Reporting(StrictModel):
     )
 
 
+# --------------------------------------------------------------------------- staffing search
+
+
+class RoleSearch(StrictModel):
+    """Limits of the staffing search for one role (each overrides the section's default)."""
+
+    fte_step: float | None = Field(
+        default=None,
+        gt=0,
+        le=50,
+        description="FTE added or removed in one move (default: the section's `fte_step`).",
+    )
+    min_fte: float | None = Field(
+        default=None,
+        ge=0,
+        le=500,
+        description="Fewest FTE the search may recommend (default: the smallest step above the "
+        "busiest year's offered load, below which the role's queue grows without limit).",
+    )
+    max_fte: float | None = Field(
+        default=None,
+        ge=0,
+        le=500,
+        description="Most FTE the search may try (default: `max_fte_multiple` x the larger of "
+        "today's FTE and the analytic estimate).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RoleSearch:
+        if self.min_fte is not None and self.max_fte is not None and self.min_fte > self.max_fte:
+            raise ValueError(f"min_fte ({self.min_fte:g}) is above max_fte ({self.max_fte:g})")
+        return self
+
+
+class StaffingSearch(StrictModel):
+    """How `acusim staff` looks for the cheapest staffing that meets every target."""
+
+    confidence: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="Confidence with which each target must be met: the one-sided bound of its "
+        "KPI across replications must be on the right side of the threshold.",
+    )
+    fte_step: float = Field(
+        default=1.0,
+        gt=0,
+        le=50,
+        description="FTE added or removed in one move (1 = whole posts; 0.5 allows half posts).",
+    )
+    max_fte_multiple: float = Field(
+        default=3.0,
+        gt=1,
+        le=100,
+        description="Default ceiling of each role: this multiple of the larger of today's FTE "
+        "and the analytic estimate.",
+    )
+    roles: dict[Name, RoleSearch] = Field(
+        default_factory=dict, description="Per-role step, floor and ceiling."
+    )
+    precision: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="Largest CI half-width of each target KPI, as a fraction of its value (or "
+        "of its threshold where that is larger): sets the replications per evaluation by the "
+        "sequential method of Hoad, Robinson and Davies (2010).",
+    )
+    initial_replications: int = Field(
+        default=3,
+        ge=3,
+        le=1000,
+        description="Replications before the precision is first checked (Hoad et al. 2010: 3).",
+    )
+    look_ahead: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="Further replications over which the precision must hold before it is "
+        "accepted (Hoad et al. 2010: 5; scaled up in proportion beyond 100 replications).",
+    )
+    max_replications: int = Field(
+        default=100,
+        ge=3,
+        le=10_000,
+        description="Most replications per evaluated staffing; targets whose precision is not "
+        "reached by then are reported.",
+    )
+    confirmation_rounds: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Fresh-seed re-runs allowed to confirm the answer; a failed confirmation "
+        "adds staff under the new seed and confirms again.",
+    )
+    square_root_beta: float = Field(
+        default=1.0,
+        ge=0,
+        le=5,
+        description="Safety factor of square-root staffing (FTE = load + beta x sqrt(load)) for "
+        "roles without a waiting-time target; about 0.5-2 is usual.",
+    )
+    exact_evaluations: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        description="Most staffings the best-first step may evaluate to prove the cheapest "
+        "answer where roles interact; beyond it the answer comes from greedy repair, pruning "
+        "and exchanges.",
+    )
+    tradeoff_steps: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Steps of the binding role either side of the answer at which the "
+        "trade-off curve is drawn.",
+    )
+    target_period_weeks: int = Field(
+        default=13,
+        ge=1,
+        le=520,
+        description="Each target is also measured in periods of this many weeks (13: "
+        "quarters), to tell when it first fails (`target_period.<name>.<k>` KPIs).",
+    )
+
+    @model_validator(mode="after")
+    def _budget(self) -> StaffingSearch:
+        if self.initial_replications > self.max_replications:
+            raise ValueError(
+                f"initial_replications ({self.initial_replications}) is above "
+                f"max_replications ({self.max_replications})"
+            )
+        return self
+
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -501,6 +648,10 @@ class Scenario(StrictModel):
     )
     targets: dict[Name, Target] = Field(default_factory=dict, description="Service targets.")
     reporting: Reporting = Field(default_factory=Reporting, description="Headline KPI stages.")
+    staffing_search: StaffingSearch = Field(
+        default_factory=StaffingSearch,
+        description="Settings of the staffing search (`acusim staff`).",
+    )
 
     @property
     def horizon_days(self) -> float:
@@ -515,7 +666,10 @@ class Scenario(StrictModel):
 
     def content_hash(self) -> str:
         """A hash of what the scenario means (not its formatting): results carry it."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        if self.staffing_search == StaffingSearch():
+            del data["staffing_search"]  # default settings: hashes stay as before the section
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -562,6 +716,9 @@ def _reference_problems(s: Scenario) -> list[str]:
         stage = getattr(s.reporting, field)
         if stage is not None and stage not in stage_names:
             problems.append(f"reporting.{field}: unknown stage '{stage}'")
+    for name in s.staffing_search.roles:
+        if name not in s.roles:
+            problems.append(f"staffing_search.roles.{name}: unknown role '{name}'")
     for name, role in s.roles.items():
         fte = role.fte
         for i, change in enumerate(sorted(role.staffing_plan, key=lambda c: c.date)):
