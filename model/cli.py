@@ -161,10 +161,39 @@ def run(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print summary JSON to stdout.")
     ] = False,
+    input_uncertainty: Annotated[
+        int | None,
+        typer.Option(
+            "--input-uncertainty",
+            min=2,
+            help="Run N bootstrap parameter sets written by `acusim calibrate --bootstrap` "
+            "(-n replications each) and split each KPI's spread into input uncertainty and "
+            "process randomness.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
     scenario = _load(scenario_file, horizon_years)
     n = replications or scenario.replications
+    if input_uncertainty is not None:
+        from calibration.uncertainty import InputUncertaintyError, input_uncertainty_command
+
+        try:
+            input_uncertainty_command(
+                scenario_file,
+                scenario,
+                input_uncertainty,
+                n,
+                seed,
+                workers,
+                out_dir,
+                json_output,
+                out,
+                err,
+            )
+        except InputUncertaintyError as exc:
+            _fail(exc.lines)
+        return
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),

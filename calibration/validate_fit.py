@@ -1,0 +1,339 @@
+"""Does the calibrated scenario reproduce the history it was fitted to?
+
+``acusim validate-fit`` replays the scenario over the extract's own window (from the
+window start, empty, with the staffing history and past change points the calibrated
+file keeps) and sets the simulated weeks beside the observed ones: arrivals per source,
+backlog and throughput per stage, and the distributions of waiting and service times.
+Each weekly series gets simple error measures (mean absolute error, bias, and the share
+of weeks in which the observed value falls inside the simulation's 95% band); each
+duration gets the Kolmogorov distance between the observed Kaplan-Meier curve and the
+simulated one. A good fit has little bias and about 95% coverage; waits that are
+systematically too long or too short point at the effort assumption (``--utilisation``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats
+
+from calibration.durations import Durations
+from calibration.estimates import fmt
+from calibration.extract import Extract
+from calibration.report import esc, figure, page, table
+from calibration.structure import (
+    MINUTE_DAYS,
+    service_durations,
+    sojourn_durations,
+    visits,
+    wait_durations,
+)
+from model.replications import estimate, run_replications
+from model.scenario import Scenario, with_overrides
+from model.sources import DAYS_PER_WEEK
+
+BAND_CONFIDENCE = 0.95
+"""The simulated band is a 95% prediction interval for one week's value: mean +- t x sd x
+sqrt(1 + 1/n) across replications (percentiles of a handful of replications would be
+too narrow), floored at zero since every compared series is a count."""
+
+
+@dataclass
+class SeriesComparison:
+    """One weekly series (e.g. arrivals from one source), observed and simulated."""
+
+    measure: str
+    key: str
+    observed: np.ndarray
+    simulated: np.ndarray  # replications x weeks
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.simulated.mean(axis=0)
+
+    @property
+    def band(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.simulated.shape[0]
+        sd = self.simulated.std(axis=0, ddof=1)
+        half = float(stats.t.ppf(0.5 + BAND_CONFIDENCE / 2, n - 1)) * sd * math.sqrt(1 + 1 / n)
+        return np.maximum(self.mean - half, 0.0), self.mean + half
+
+    @property
+    def mae(self) -> float:
+        return float(np.mean(np.abs(self.observed - self.mean)))
+
+    @property
+    def bias(self) -> float:
+        return float(np.mean(self.mean - self.observed))
+
+    @property
+    def coverage(self) -> float:
+        low, high = self.band
+        return float(np.mean((self.observed >= low) & (self.observed <= high)))
+
+    def total_row(self) -> list[object]:
+        """Observed total (or mean level) against the simulated one with its CI."""
+        how = "total" if self.measure != "backlog" else "mean"
+        reduce = np.sum if how == "total" else np.mean
+        sims = reduce(self.simulated, axis=1)
+        est = estimate(sims)
+        ci = "" if math.isnan(est.ci_low) else f" ({fmt(est.ci_low)} to {fmt(est.ci_high)})"
+        return [
+            f"{self.measure} ({how})",
+            self.key,
+            float(reduce(self.observed)),
+            fmt(est.mean) + ci,
+            self.mae,
+            self.bias,
+            f"{self.coverage:.0%}",
+        ]
+
+
+@dataclass
+class DurationComparison:
+    stage: str
+    kind: str
+    observed: dict[str, np.ndarray] | None
+    simulated: dict[str, np.ndarray] | None
+    n_observed: int
+    n_simulated: int
+
+    @property
+    def distance(self) -> float:
+        """Largest gap between the two Kaplan-Meier curves (Kolmogorov distance)."""
+        if self.observed is None or self.simulated is None:
+            return math.nan
+        grid = np.union1d(self.observed["time"], self.simulated["time"])
+        return float(
+            np.max(np.abs(_survival_at(self.observed, grid) - _survival_at(self.simulated, grid)))
+        )
+
+    def median(self, which: str) -> float:
+        km = self.observed if which == "observed" else self.simulated
+        if km is None:
+            return math.nan
+        below = np.nonzero(km["survival"] <= 0.5)[0]
+        return float(km["time"][below[0]]) if len(below) else math.nan
+
+
+def _survival_at(km: dict[str, np.ndarray], t: np.ndarray) -> np.ndarray:
+    index = np.searchsorted(km["time"], t, side="right") - 1
+    return np.where(index >= 0, km["survival"][np.clip(index, 0, None)], 1.0)
+
+
+@dataclass
+class FitValidation:
+    scenario: Scenario
+    replay: Scenario
+    replications: int
+    seed: int
+    series: list[SeriesComparison]
+    durations: list[DurationComparison]
+    notes: list[str] = field(default_factory=list)
+
+
+def replay_scenario(scenario: Scenario, extract: Extract) -> Scenario:
+    """The scenario over the extract's window: from its start, empty, no warm-up."""
+    return with_overrides(
+        scenario,
+        {
+            "start_date": extract.window_start.isoformat(),
+            "horizon_years": extract.window_days / 365.0,
+            "warmup_days": 0,
+            "initial_backlog": [],
+        },
+        "validate-fit",
+    )
+
+
+def _observed_open(stage_visits: pd.DataFrame, ends: np.ndarray) -> np.ndarray:
+    queued = stage_visits["queued"].to_numpy()
+    finished = np.nan_to_num(stage_visits["finished"].to_numpy(), nan=np.inf)
+    return np.array([int(np.sum((queued <= t) & (finished > t))) for t in ends])
+
+
+def _weekly_counts(times: np.ndarray, n_weeks: int) -> np.ndarray:
+    edges = DAYS_PER_WEEK * np.arange(n_weeks + 1)
+    return np.histogram(times[np.isfinite(times)], bins=edges)[0].astype(float)
+
+
+def _sim_durations(cases: pd.DataFrame, stage: str, kind: str, horizon: float) -> Durations:
+    rows = cases.loc[cases["stage"] == stage]
+    queued = rows["queued_day"].to_numpy(dtype=float)
+    allocated = rows["allocated_day"].to_numpy(dtype=float)
+    left = rows["left_day"].to_numpy(dtype=float)
+    if kind == "wait":
+        start, end = queued, allocated
+    elif kind == "service":
+        keep = np.isfinite(allocated)
+        start, end = allocated[keep], left[keep]
+    else:
+        start, end = queued, left
+    done = np.isfinite(end)
+    values = np.where(done, end, horizon) - start
+    return Durations(np.maximum(values, 0.0), done, np.full(len(values), MINUTE_DAYS))
+
+
+def validate_fit(
+    scenario: Scenario,
+    extract: Extract,
+    replications: int = 10,
+    seed: int | None = None,
+    workers: int = 1,
+) -> FitValidation:
+    """Replay the scenario over the extract's window and compare it with the history."""
+    replay = replay_scenario(scenario, extract)
+    results = run_replications(
+        replay,
+        replications=replications,
+        seed=seed,
+        workers=min(workers, replications),
+        record_cases=True,
+    )
+    n_weeks = results.replications[0].series["arrivals"].shape[0]
+    ends = DAYS_PER_WEEK * np.arange(1, n_weeks + 1)
+    notes = []
+    series: list[SeriesComparison] = []
+    refs = extract.referrals
+    labels = results.replications[0].labels["arrivals"]
+    for source in extract.sources:
+        if source not in labels:
+            notes.append(f"source '{source}' is in the extract but not in the scenario")
+            continue
+        j = labels.index(source)
+        observed = _weekly_counts(
+            refs.loc[refs["source"] == source, "received"].to_numpy(), n_weeks
+        )
+        simulated = np.stack([r.series["arrivals"][:, j] for r in results.replications])
+        series.append(SeriesComparison("arrivals", source, observed, simulated))
+    all_visits = visits(extract)
+    stage_labels = results.replications[0].labels["backlog_waiting"]
+    cases = results.cases()
+    assert cases is not None
+    cases = cases.loc[cases["stage"].notna()]
+    durations: list[DurationComparison] = []
+    for stage in extract.stages:
+        if stage not in stage_labels:
+            notes.append(f"stage '{stage}' is in the extract but not in the scenario")
+            continue
+        j = stage_labels.index(stage)
+        rows = all_visits.loc[all_visits["stage"] == stage]
+        backlog = np.stack(
+            [
+                r.series["backlog_waiting"][:, j] + r.series["backlog_in_progress"][:, j]
+                for r in results.replications
+            ]
+        )
+        series.append(SeriesComparison("backlog", stage, _observed_open(rows, ends), backlog))
+        sim_done = np.stack(
+            [
+                _weekly_counts(
+                    group.loc[group["stage"] == stage, "left_day"].to_numpy(dtype=float), n_weeks
+                )
+                for _, group in cases.groupby("replication")
+            ]
+        )
+        series.append(
+            SeriesComparison(
+                "throughput", stage, _weekly_counts(rows["finished"].to_numpy(), n_weeks), sim_done
+            )
+        )
+        role = scenario.stages[stage].role
+        kinds = ("wait", "service") if role is not None else ("time in stage",)
+        for kind in kinds:
+            make = {"wait": wait_durations, "service": service_durations}.get(
+                kind, sojourn_durations
+            )
+            obs = make(rows, extract.window_days)
+            sim = _sim_durations(cases, stage, kind, replay.horizon_days)
+            durations.append(
+                DurationComparison(
+                    stage, kind, obs.kaplan_meier(0.95), sim.kaplan_meier(0.95), obs.n, sim.n
+                )
+            )
+    return FitValidation(scenario, replay, results.n, results.seed, series, durations, notes)
+
+
+def summary_rows(v: FitValidation) -> list[list[object]]:
+    return [s.total_row() for s in v.series]
+
+
+def duration_rows(v: FitValidation) -> list[list[object]]:
+    return [
+        [d.stage, d.kind, d.n_observed, d.median("observed"), d.median("simulated"), d.distance]
+        for d in v.durations
+    ]
+
+
+SUMMARY_HEADERS = [
+    "measure",
+    "key",
+    "observed",
+    "simulated (95% CI)",
+    "weekly MAE",
+    "weekly bias",
+    "weeks in 95% band",
+]
+DURATION_HEADERS = ["stage", "duration", "n", "median observed", "median simulated", "KM distance"]
+
+
+def validation_report(v: FitValidation) -> str:
+    """Plots and tables of the comparison as one offline HTML page."""
+    intro = (
+        f"<p>{esc(v.scenario.name)} replayed from {esc(v.replay.start_date)} for "
+        f"{v.replay.horizon_days / 7:.1f} weeks: {v.replications} replications, seed {v.seed}. "
+        "Bands are 95% prediction intervals for one week from the replications; "
+        "durations are in days.</p>" + "".join(f"<p class='note'>{esc(n)}</p>" for n in v.notes)
+    )
+    sections = [
+        ("Summary", table(SUMMARY_HEADERS, summary_rows(v))),
+        ("Durations", table(DURATION_HEADERS, duration_rows(v)) + _duration_figures(v)),
+    ]
+    for measure in ("arrivals", "backlog", "throughput"):
+        figures = []
+        for s in (s for s in v.series if s.measure == measure):
+            weeks = np.arange(1, len(s.observed) + 1)
+            low, high = s.band
+            fig = go.Figure()
+            fig.add_scatter(x=weeks, y=high, line={"width": 0}, showlegend=False, hoverinfo="skip")
+            fig.add_scatter(
+                x=weeks,
+                y=low,
+                fill="tonexty",
+                line={"width": 0},
+                fillcolor="rgba(192,57,43,0.2)",
+                name="simulated 95% band",
+            )
+            fig.add_scatter(x=weeks, y=s.mean, name="simulated mean", line={"color": "#c0392b"})
+            fig.add_scatter(x=weeks, y=s.observed, name="observed", line={"color": "#2c5aa0"})
+            fig.update_layout(title=f"{measure}: {s.key} (per week)", xaxis_title="week")
+            figures.append(figure(fig, 300))
+        sections.append((measure.capitalize(), "".join(figures)))
+    return page("Calibration check (validate-fit)", intro, sections)
+
+
+def _duration_figures(v: FitValidation) -> str:
+    parts = []
+    for d in v.durations:
+        fig = go.Figure()
+        for label, km, color in (
+            ("observed", d.observed, "#2c5aa0"),
+            ("simulated", d.simulated, "#c0392b"),
+        ):
+            if km is not None:
+                km = {k: np.concatenate([[0.0 if k == "time" else 1.0], v]) for k, v in km.items()}
+                fig.add_scatter(
+                    x=km["time"],
+                    y=km["survival"],
+                    name=f"{label} (Kaplan-Meier)",
+                    line={"shape": "hv", "color": color},
+                )
+        fig.update_layout(
+            title=f"{d.stage}: {d.kind}", xaxis_title="days", yaxis_title="share unfinished"
+        )
+        parts.append(figure(fig, 280))
+    return "".join(parts)
