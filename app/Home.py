@@ -1,0 +1,48 @@
+"""Entry point of the commissioner's app: ``streamlit run app/Home.py`` (``make app``).
+
+It sets the page up, shows the language switch, lists the pages (their titles come
+from the language catalogue, so the menu changes language too) and starts the worker
+processes in the background so the first run does not wait for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # Streamlit puts only app/ on the path; pages import app.*
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app import runs, state, ui  # noqa: E402
+from app.i18n import t  # noqa: E402
+
+# (catalogue name, file) of each page, in menu order; the first is the landing page.
+# (A comment, not a docstring: Streamlit's "magic" would print a bare string on the page.)
+PAGES: tuple[tuple[str, str], ...] = (
+    ("welcome", "pages/welcome.py"),
+    ("scenario", "pages/scenario.py"),
+    ("results", "pages/results.py"),
+    ("demand", "pages/demand.py"),
+    ("staffing", "pages/staffing.py"),
+    ("compare", "pages/compare.py"),
+    ("calibrate", "pages/calibrate.py"),
+    ("export", "pages/export.py"),
+)
+
+st.set_page_config(page_title=t("app.title"), layout="wide")
+# The menu comes before the language switch: Streamlit 1.67 ignores clicks on an
+# entrypoint widget drawn before st.navigation(). The switch's new value is already in
+# the session when the script reruns, so the menu is still in the chosen language.
+navigation = st.navigation(
+    [
+        st.Page(file, title=t(f"pages.{page}.nav"), url_path=page, default=(i == 0))
+        for i, (page, file) in enumerate(PAGES)
+    ]
+)
+ui.language_switch()
+st.sidebar.caption(t("app.sidebar_note"))
+runs.warm_up(state.workers())
+navigation.run()

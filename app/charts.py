@@ -1,0 +1,276 @@
+"""Plotly figures for the app and the HTML report, readable without colour.
+
+Palette: Okabe and Ito (2008), chosen to stay distinguishable with the common forms of
+colour blindness. Colour is never the only cue: each series also has its own line dash
+and marker symbol (or bar pattern), legends name every series, and every chart sits
+beside a data table. Figures take frames that already hold translated labels, so the
+same builders serve both languages and the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#000000",  # black
+    "#F0E442",  # yellow (last: low contrast on white)
+)
+DASHES: tuple[str, ...] = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS: tuple[str, ...] = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "x",
+    "cross",
+    "star",
+    "triangle-down",
+)
+PATTERNS: tuple[str, ...] = ("", "/", ".", "x", "\\", "-", "|", "+")
+BAND_OPACITY = 0.18
+MARKERS_PER_LINE = 12
+"""Markers drawn along a long weekly line: enough to tell the lines apart, few enough to read."""
+REFERENCE_COLOUR = "#444444"
+FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
+
+
+def colour(i: int) -> str:
+    return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[k : k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": title},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        font=FONT,
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        hovermode="closest",
+    )
+    return fig
+
+
+def lines_with_bands(
+    frame: pd.DataFrame, *, title: str, x_title: str, y_title: str, percent: bool = False
+) -> go.Figure:
+    """Weekly means with their confidence band, one line per ``series`` value.
+
+    ``frame`` columns: series, x, mean, ci_low, ci_high."""
+    fig = go.Figure()
+    for i, (label, part) in enumerate(frame.groupby("series", sort=False)):
+        c = colour(i)
+        fig.add_trace(
+            go.Scatter(
+                x=list(part["x"]) + list(part["x"])[::-1],
+                y=list(part["ci_high"]) + list(part["ci_low"])[::-1],
+                fill="toself",
+                fillcolor=_rgba(c, BAND_OPACITY),
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=str(label),
+                name=str(label),
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"],
+                y=part["mean"],
+                mode="lines+markers",
+                name=str(label),
+                legendgroup=str(label),
+                line={"color": c, "dash": DASHES[i % len(DASHES)], "width": 2.5},
+                marker={
+                    "symbol": SYMBOLS[i % len(SYMBOLS)],
+                    "size": 8,
+                    "color": c,
+                    "maxdisplayed": MARKERS_PER_LINE,
+                },
+            )
+        )
+    _layout(fig, title, x_title, y_title)
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def intervals(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    x_title: str,
+    percent: bool = False,
+    thresholds: pd.DataFrame | None = None,
+    threshold_label: str = "",
+    reference: float | None = None,
+    reference_label: str = "",
+) -> go.Figure:
+    """Estimates with confidence intervals as horizontal dots and whiskers.
+
+    ``frame`` columns: label, series, mean, ci_low, ci_high; one marker symbol per series.
+    ``thresholds`` (label, threshold, text): targets drawn as tall open bars on their row.
+    ``reference``: one dashed vertical line across the chart (e.g. 100%)."""
+    fig = go.Figure()
+    for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
+        fig.add_trace(
+            go.Scatter(
+                x=part["mean"],
+                y=part["label"],
+                mode="markers",
+                name=str(series),
+                marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 12, "color": colour(i)},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["mean"]).fillna(0),
+                    "arrayminus": (part["mean"] - part["ci_low"]).fillna(0),
+                    "thickness": 2,
+                    "width": 6,
+                },
+            )
+        )
+    if thresholds is not None and len(thresholds):
+        fig.add_trace(
+            go.Scatter(
+                x=thresholds["threshold"],
+                y=thresholds["label"],
+                mode="markers",
+                name=threshold_label,
+                text=thresholds["text"],
+                hovertemplate="%{text}<extra></extra>",
+                marker={
+                    "symbol": "line-ns-open",
+                    "size": 24,
+                    "color": REFERENCE_COLOUR,
+                    "line": {"width": 3},
+                },
+            )
+        )
+    if reference is not None:
+        fig.add_vline(
+            x=reference,
+            line={"dash": "dash", "color": REFERENCE_COLOUR},
+            annotation_text=reference_label,
+            annotation_position="top",
+        )
+    _layout(fig, title, x_title, "")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    if percent:
+        fig.update_xaxes(tickformat=".0%")
+    return fig
+
+
+def stacked_bars(frame: pd.DataFrame, *, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Stacked horizontal bars (``label`` rows, ``series`` segments, ``value`` lengths),
+    each segment with its own colour and fill pattern."""
+    fig = go.Figure()
+    for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
+        fig.add_trace(
+            go.Bar(
+                x=part["value"],
+                y=part["label"],
+                orientation="h",
+                name=str(series),
+                marker={
+                    "color": colour(i),
+                    "pattern": {"shape": PATTERNS[i % len(PATTERNS)], "fgcolor": "#ffffff"},
+                    "line": {"color": "#ffffff", "width": 1},
+                },
+            )
+        )
+    _layout(fig, title, x_title, y_title)
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
+
+
+def grouped_bars(frame: pd.DataFrame, *, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Side-by-side bars (``label`` groups, ``series`` bars) with optional CI whiskers
+    (``ci_low``/``ci_high``); each series has its own colour and fill pattern."""
+    fig = go.Figure()
+    for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
+        error = None
+        if {"ci_low", "ci_high"} <= set(part.columns) and part["ci_low"].notna().any():
+            error = {
+                "type": "data",
+                "symmetric": False,
+                "array": (part["ci_high"] - part["value"]).fillna(0),
+                "arrayminus": (part["value"] - part["ci_low"]).fillna(0),
+            }
+        fig.add_trace(
+            go.Bar(
+                x=part["value"],
+                y=part["label"],
+                orientation="h",
+                name=str(series),
+                error_x=error,
+                marker={
+                    "color": colour(i),
+                    "pattern": {"shape": PATTERNS[i % len(PATTERNS)], "fgcolor": "#ffffff"},
+                },
+            )
+        )
+    _layout(fig, title, x_title, y_title)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
+
+
+def curves(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    thresholds: Sequence[tuple[float, str]] = (),
+    percent: bool = False,
+) -> go.Figure:
+    """Estimates with error bars along a numeric x (e.g. a target against FTE), one line per
+    ``series``; horizontal dashed lines for thresholds. Columns: series, x, mean, ci_low,
+    ci_high."""
+    fig = go.Figure()
+    for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
+        c = colour(i)
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"],
+                y=part["mean"],
+                mode="lines+markers",
+                name=str(series),
+                line={"color": c, "dash": DASHES[i % len(DASHES)]},
+                marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 10, "color": c},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["ci_high"] - part["mean"]).fillna(0),
+                    "arrayminus": (part["mean"] - part["ci_low"]).fillna(0),
+                },
+            )
+        )
+    for value, label in thresholds:
+        fig.add_hline(
+            y=value,
+            line={"dash": "dash", "color": REFERENCE_COLOUR},
+            annotation_text=label,
+            annotation_position="top left",
+        )
+    _layout(fig, title, x_title, y_title)
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig

@@ -1,0 +1,259 @@
+"""Where the work comes from: referrals and staff-hours by source, and the same force with
+and without ICT monitoring side by side (the question in the Commissioner's letter).
+
+Tables come from ``model.demand`` (staff-hours by role and source with intervals and FTE
+equivalents; paired differences between two runs with common random numbers)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, runs, state, ui, views
+from app.i18n import number, t
+from model.compare import paired_differences
+from model.demand import ALL_SOURCES, compare_demand, demand_by_role, demand_table
+from model.replications import RunResults
+from model.scenario import MonitoringSource, Scenario, ScenarioError, with_overrides
+
+WITHOUT_SUFFIX = "_without_monitoring"
+HEADLINE_KPIS = ("backlog_end_total", "pcc_investigations_over_share", "referrals_total")
+
+
+def hours_view(results: RunResults) -> views.View:
+    scenario = results.scenario
+    table = demand_table(results)
+    table["label"] = [views.role_name(scenario, r) for r in table["role"]]
+    table["series"] = [views.source_name(scenario, s) for s in table["source"]]
+    table["value"] = table["mean"]
+    figure = charts.stacked_bars(
+        table,
+        title=t("demand.hours_title"),
+        x_title=t("demand.hours_axis"),
+        y_title="",
+    )
+    top = table.loc[table["mean"].idxmax()]
+    reading = t(
+        "demand.hours_reading",
+        role=top["label"],
+        source=top["series"],
+        hours=number(top["mean"], 0),
+        ci=t(
+            "ui.ci",
+            level=ui.level(),
+            low=number(top["ci_low"], 0),
+            high=number(top["ci_high"], 0),
+            n=int(top["n"]),
+        ),
+        fte=number(top["fte"], 2),
+    )
+    shown = views.data_table(
+        table,
+        {
+            "label": "cols.role",
+            "series": "cols.source",
+            "mean": "cols.hours_year",
+            "ci_low": "cols.ci_low",
+            "ci_high": "cols.ci_high",
+            "n": "cols.n",
+            "fte": "cols.fte_equivalent",
+            "fte_ci_low": "cols.fte_ci_low",
+            "fte_ci_high": "cols.fte_ci_high",
+        },
+        2,
+    )
+    return views.View(
+        "hours_by_source",
+        t("demand.hours_title"),
+        figure,
+        shown,
+        reading,
+        t("demand.hours_note", level=ui.level(), n=results.n),
+    )
+
+
+def without_monitoring(scenario: Scenario) -> Scenario:
+    """The same scenario with every monitoring source switched off (nothing else changes)."""
+    off = {
+        f"sources.{name}.enabled": False
+        for name, source in scenario.sources.items()
+        if isinstance(source, MonitoringSource)
+    }
+    off["name"] = f"{scenario.name}{WITHOUT_SUFFIX}"
+    return with_overrides(scenario, off, scenario.name)
+
+
+def side_by_side_view(with_m: RunResults, without_m: RunResults) -> views.View:
+    scenario = with_m.scenario
+    frames = []
+    for result, label in ((with_m, t("demand.with")), (without_m, t("demand.without"))):
+        by_role = demand_by_role(result)
+        by_role["label"] = [views.role_name(scenario, r) for r in by_role["role"]]
+        by_role["series"] = label
+        by_role["value"] = by_role["mean"]
+        frames.append(by_role)
+    frame = pd.concat(frames, ignore_index=True)
+    figure = charts.grouped_bars(
+        frame, title=t("demand.side_title"), x_title=t("demand.hours_axis"), y_title=""
+    )
+    shown = views.data_table(
+        frame,
+        {
+            "series": "cols.scenario",
+            "label": "cols.role",
+            "mean": "cols.hours_year",
+            "ci_low": "cols.ci_low",
+            "ci_high": "cols.ci_high",
+            "n": "cols.n",
+            "fte": "cols.fte_equivalent",
+            "fte_now": "cols.fte_now",
+        },
+        2,
+    )
+    totals = frame.groupby("series", sort=False)["mean"].sum()
+    reading = t(
+        "demand.side_reading",
+        with_hours=number(totals.iloc[0], 0),
+        without_hours=number(totals.iloc[1], 0),
+    )
+    return views.View(
+        "with_without_monitoring",
+        t("demand.side_title"),
+        figure,
+        shown,
+        reading,
+        ui_note("bars", with_m.n),
+    )
+
+
+def ui_note(kind: str, n: int) -> str:
+    return t(f"ui.note_{kind}", level=ui.level(), n=n)
+
+
+def difference_view(with_m: RunResults, without_m: RunResults) -> views.View:
+    scenario = with_m.scenario
+    diff = compare_demand(without_m, with_m)
+    totals = diff[diff["source"] == ALL_SOURCES].copy()
+    totals["label"] = [views.role_name(scenario, r) for r in totals["role"]]
+    totals["series"] = t("demand.created")
+    totals["mean"] = totals["difference"]
+    figure = charts.intervals(
+        totals,
+        title=t("demand.diff_title"),
+        x_title=t("demand.diff_axis"),
+        reference=0.0,
+        reference_label=t("compare.no_difference"),
+    )
+    finite = totals[totals["mean"].notna()]
+    top = finite.loc[finite["mean"].idxmax()] if len(finite) else None
+    if top is None or not math.isfinite(top["mean"]) or top["mean"] <= 0:
+        reading = t("demand.diff_reading_none")
+    else:
+        reading = t(
+            "demand.diff_reading",
+            role=top["label"],
+            hours=number(top["mean"], 0),
+            ci=t(
+                "ui.ci",
+                level=ui.level(),
+                low=number(top["ci_low"], 0),
+                high=number(top["ci_high"], 0),
+                n=int(top["n"]),
+            ),
+            fte=number(top["fte"], 2),
+            fte_low=number(top["fte_ci_low"], 2),
+            fte_high=number(top["fte_ci_high"], 2),
+        )
+    detail = diff.copy()
+    detail["label"] = [views.role_name(scenario, r) for r in detail["role"]]
+    detail["series"] = [
+        t("demand.all_sources") if s == ALL_SOURCES else views.source_name(scenario, s)
+        for s in detail["source"]
+    ]
+    shown = views.data_table(
+        detail,
+        {
+            "label": "cols.role",
+            "series": "cols.source",
+            "base": "cols.without",
+            "other": "cols.with",
+            "difference": "cols.difference",
+            "ci_low": "cols.ci_low",
+            "ci_high": "cols.ci_high",
+            "n": "cols.n",
+            "fte": "cols.fte_equivalent",
+            "fte_ci_low": "cols.fte_ci_low",
+            "fte_ci_high": "cols.fte_ci_high",
+        },
+        2,
+    )
+    return views.View(
+        "monitoring_difference",
+        t("demand.diff_title"),
+        figure,
+        shown,
+        reading,
+        t("compare.diff_note", level=ui.level(), n=with_m.n),
+    )
+
+
+def headline_differences(with_m: RunResults, without_m: RunResults) -> pd.DataFrame:
+    scenario = with_m.scenario
+    kpis = [k for k in HEADLINE_KPIS if k in with_m.kpi_frame().columns]
+    diffs = paired_differences(without_m, with_m, kpis)
+    rows = []
+    for kpi, row in diffs.iterrows():
+        pct = views.is_percent(kpi)
+        scale = 100.0 if pct else 1.0
+        rows.append(
+            {
+                t("cols.figure"): views.kpi_label(scenario, kpi) + (" (%)" if pct else ""),
+                t("cols.without"): round(row["base"] * scale, 2),
+                t("cols.with"): round(row["other"] * scale, 2),
+                t("cols.difference"): round(row["difference"] * scale, 2),
+                t("cols.ci_low"): round(row["ci_low"] * scale, 2),
+                t("cols.ci_high"): round(row["ci_high"] * scale, 2),
+                t("cols.n"): int(row["n"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def show(view: views.View) -> None:
+    st.subheader(view.title)
+    ui.chart_block(view.key, view.figure, view.table, view.reading, view.note)
+
+
+ui.heading("demand")
+try:
+    scenario = state.adjusted_scenario()
+except ScenarioError as exc:
+    ui.errors(exc.lines, t("scenario.levers_invalid"))
+    st.stop()
+ui.scenario_banner(scenario)
+results = runs.results_or_stop(scenario, state.workers())
+show(views.referrals(results))
+show(hours_view(results))
+
+st.header(t("demand.monitoring_title"))
+st.markdown(t("demand.monitoring_intro"))
+monitoring = [s for s in scenario.sources.values() if isinstance(s, MonitoringSource)]
+if not any(s.enabled for s in monitoring):
+    st.info(t("demand.no_monitoring"))
+    st.stop()
+without = runs.run(without_monitoring(scenario), state.workers())
+show(side_by_side_view(results, without))
+show(difference_view(results, without))
+st.subheader(t("demand.headline_title"))
+table = headline_differences(results, without)
+st.dataframe(table, hide_index=True)
+st.caption(t("compare.diff_note", level=ui.level(), n=results.n))
+st.download_button(
+    t("ui.download_csv"),
+    table.to_csv(index=False).encode("utf-8"),
+    file_name="with-without-monitoring.csv",
+    mime="text/csv",
+    key="download:monitoring_headlines",
+)

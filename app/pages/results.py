@@ -1,0 +1,58 @@
+"""Results page: headline figures with intervals, backlog, waits, time to outcome, targets,
+staff utilisation and outcomes for the adjusted scenario."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import runs, state, ui, views
+from app.i18n import t
+from model.scenario import ScenarioError
+
+CARDS_PER_ROW = 3
+
+
+def show_headlines(results) -> None:
+    cards = views.headlines(results)
+    for start in range(0, len(cards), CARDS_PER_ROW):
+        columns = st.columns(CARDS_PER_ROW)
+        for column, card in zip(columns, cards[start : start + CARDS_PER_ROW], strict=False):
+            with column:
+                ui.estimate_card(card.label, card.estimate, card.digits, card.as_percent, card.help)
+                if card.verdict:
+                    st.markdown(card.verdict)
+
+
+def show(view: views.View | None) -> None:
+    if view is None:
+        return
+    st.subheader(view.title)
+    ui.chart_block(view.key, view.figure, view.table, view.reading, view.note)
+
+
+ui.heading("results")
+try:
+    scenario = state.adjusted_scenario()
+except ScenarioError as exc:
+    ui.errors(exc.lines, t("scenario.levers_invalid"))
+    st.page_link("pages/scenario.py", label=t("results.go_scenario"))
+    st.stop()
+
+ui.scenario_banner(scenario)
+results = runs.results_or_stop(scenario, state.workers())
+
+st.subheader(t("results.headlines_title"))
+show_headlines(results)
+stage_choice = st.multiselect(
+    t("results.stages_pick"),
+    list(scenario.stages),
+    default=list(scenario.stages),
+    format_func=lambda s: views.stage_name(scenario, s),
+    key="widget:stages:" + ",".join(scenario.stages),
+)
+show(views.backlog(results, stage_choice or None))
+show(views.waits(results))
+show(views.time_to_outcome(results))
+show(views.targets(results))
+show(views.utilisation(results))
+show(views.outcomes(results))

@@ -1,0 +1,195 @@
+"""Scenario page: choose or upload a scenario, move the main levers, see what changed, run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import runs, state, ui
+from app.changes import changed_rows, lever_label, origin_text
+from app.i18n import name, number, t
+from app.levers import GROUPS, Lever
+from model.replications import default_workers
+from model.scenario import MonitoringSource, Scenario, ScenarioError
+
+UPLOADED = "__uploaded__"
+UPLOAD_SEEN_KEY = "state:upload_seen"
+WORKERS_WIDGET = "widget:workers"
+
+
+def _render(lever: Lever, scenario: Scenario, values: dict[str, Any]) -> None:
+    """One widget, seeded from (and written back to) the session's lever values."""
+    key = state.WIDGET_PREFIX + lever.id
+    if key not in st.session_state:
+        st.session_state[key] = values[lever.id]
+    label, help_text = lever_label(lever, scenario), t(lever.help)
+    if lever.widget == "toggle":
+        st.toggle(label, key=key, help=help_text)
+    elif lever.widget == "percent":
+        st.slider(
+            label,
+            min_value=float(lever.minimum),
+            max_value=float(lever.maximum),
+            step=lever.step,
+            format=f"%.{lever.digits}f%%",
+            key=key,
+            help=help_text,
+        )
+    elif lever.widget == "integer":
+        st.number_input(
+            label,
+            min_value=int(lever.minimum) if lever.minimum is not None else None,
+            max_value=int(lever.maximum) if lever.maximum is not None else None,
+            step=int(lever.step),
+            key=key,
+            help=help_text,
+        )
+    else:
+        st.number_input(
+            label,
+            min_value=lever.minimum,
+            max_value=lever.maximum,
+            step=lever.step,
+            format=f"%.{lever.digits}f",
+            key=key,
+            help=help_text,
+        )
+    values[lever.id] = st.session_state[key]
+
+
+def choose_section() -> None:
+    files = state.shipped_scenarios()
+    where = state.origin()
+    options = ([UPLOADED] if where.kind == "upload" else []) + files
+    current = UPLOADED if where.kind == "upload" else where.file
+
+    def label(option: str) -> str:
+        if option == UPLOADED:
+            return t("scenario.uploaded_option", file=where.file)
+        return option
+
+    def picked() -> None:
+        choice = st.session_state["widget:pick"]
+        if choice != UPLOADED:
+            state.choose_shipped(choice)
+
+    st.session_state["widget:pick"] = current
+    left, right = st.columns(2)
+    left.selectbox(
+        t("scenario.pick"), options, key="widget:pick", format_func=label, on_change=picked
+    )
+    upload = right.file_uploader(
+        t("scenario.upload"),
+        type=["yaml", "yml"],
+        key="widget:upload",
+        help=t("scenario.upload_help"),
+    )
+    if upload is not None and st.session_state.get(UPLOAD_SEEN_KEY) != upload.file_id:
+        st.session_state[UPLOAD_SEEN_KEY] = upload.file_id
+        try:
+            scenario = state.parse_upload(upload.name, upload.getvalue())
+        except ScenarioError as exc:
+            st.session_state["state:upload_errors"] = exc.lines
+        else:
+            st.session_state["state:upload_errors"] = []
+            state.choose_uploaded(upload.name, scenario)
+            st.rerun()
+    if upload is None:
+        st.session_state.pop(UPLOAD_SEEN_KEY, None)
+        st.session_state["state:upload_errors"] = []
+    problems = st.session_state.get("state:upload_errors") or []
+    if problems:
+        ui.errors(problems, t("scenario.upload_invalid", file=upload.name if upload else ""))
+
+
+def describe(scenario: Scenario) -> None:
+    st.markdown(
+        t(
+            "scenario.chosen",
+            name=scenario.name,
+            source=origin_text(),
+            start=ui.date_text(scenario.start_date),
+            years=number(scenario.horizon_years, 2),
+        )
+    )
+    if scenario.description:
+        st.caption(scenario.description)
+
+
+def monitoring_note(scenario: Scenario, values: dict[str, Any]) -> None:
+    """Alerts a week implied by the levers (devices x alerts per device), for orientation."""
+    for source_name, source in scenario.sources.items():
+        if isinstance(source, MonitoringSource):
+            devices = float(values[f"sources.{source_name}.devices_covered"])
+            rate = float(values[f"sources.{source_name}.alerts_per_device_per_week"])
+            on = bool(values[f"sources.{source_name}.enabled"])
+            st.caption(
+                t(
+                    "scenario.alerts_note" if on else "scenario.alerts_note_off",
+                    name=name("sources", source_name, source.title),
+                    alerts=number(devices * rate, 1),
+                )
+            )
+
+
+def levers_section(scenario: Scenario) -> None:
+    levers = state.levers()
+    values = state.lever_values()
+    for group in GROUPS:
+        members = [lever for lever in levers if lever.group == group]
+        if not members and group != "run":
+            continue
+        with st.expander(t(f"levers.groups.{group}"), expanded=group in ("monitoring", "staff")):
+            st.caption(t(f"levers.groups.{group}_help"))
+            columns = st.columns(2 if group == "staff" else 1)
+            for i, lever in enumerate(members):
+                with columns[i % len(columns)] if group == "staff" else columns[0]:
+                    _render(lever, scenario, values)
+            if group == "monitoring":
+                monitoring_note(scenario, values)
+            if group == "run":
+                workers_widget()
+    st.button(t("scenario.reset"), key="widget:reset", on_click=state.reset_levers)
+
+
+def workers_widget() -> None:
+    if WORKERS_WIDGET not in st.session_state:
+        st.session_state[WORKERS_WIDGET] = state.workers()
+    st.number_input(
+        t("levers.workers"),
+        min_value=1,
+        max_value=max(default_workers(), state.workers()),
+        step=1,
+        key=WORKERS_WIDGET,
+        help=t("levers.workers_help"),
+    )
+    st.session_state[state.WORKERS_KEY] = int(st.session_state[WORKERS_WIDGET])
+
+
+def changes_section() -> None:
+    st.subheader(t("scenario.changes_title"))
+    rows = changed_rows()
+    if not rows:
+        st.info(t("scenario.no_changes"))
+        return
+    columns = [t("scenario.col_setting"), t("scenario.col_chosen"), t("scenario.col_now")]
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True)
+
+
+ui.heading("scenario")
+choose_section()
+base = state.base_scenario()
+describe(base)
+st.subheader(t("scenario.levers_title"))
+levers_section(base)
+changes_section()
+try:
+    adjusted = state.adjusted_scenario()
+except ScenarioError as exc:
+    ui.errors(exc.lines, t("scenario.levers_invalid"))
+else:
+    if st.button(t("run.button"), type="primary", key="widget:run", help=t("run.help")):
+        runs.run(adjusted, state.workers())
+        st.switch_page("pages/results.py")

@@ -1,0 +1,146 @@
+"""Shared pieces of every page: the language switch, headings, figures with their tables,
+estimates with their confidence intervals, and plain error lists.
+
+Each chart is shown with a one-sentence plain reading above it, a note of the interval
+and the number of replications, and its data as a table and a CSV download below it,
+so nothing depends on seeing the chart (or its colours).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.i18n import LANG_KEY, LANG_WIDGET_KEY, LANGUAGES, current_language, number, percent, t
+from model.replications import DEFAULT_CONFIDENCE, Estimate
+
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
+"""No Plotly toolbar: its buttons are only in English; tables and downloads replace them."""
+
+
+def language_switch() -> str:
+    """The language switch (sidebar, every page); returns the chosen language.
+
+    The choice is kept under its own session key, copied from the widget when it
+    changes, so it survives any run in which the widget is not drawn (Streamlit forgets
+    an undrawn widget's value). The label and option names are the same in both
+    languages on purpose: Streamlit identifies a widget by its label and options, so a
+    label that changed with the language would make a new widget each time."""
+    lang = current_language()
+    st.session_state[LANG_KEY] = lang
+
+    def remember() -> None:
+        st.session_state[LANG_KEY] = st.session_state[LANG_WIDGET_KEY]
+
+    st.session_state[LANG_WIDGET_KEY] = lang
+    st.sidebar.radio(
+        t("ui.language"),
+        LANGUAGES,
+        key=LANG_WIDGET_KEY,
+        format_func=lambda code: t(f"lang.{code}"),
+        on_change=remember,
+        horizontal=True,
+    )
+    return lang
+
+
+def heading(page: str) -> None:
+    """The page's title and one-line purpose, from the catalogue (``pages.<page>``)."""
+    st.title(t(f"pages.{page}.title"))
+    st.markdown(t(f"pages.{page}.intro"))
+
+
+def level() -> str:
+    return f"{DEFAULT_CONFIDENCE:.0%}"
+
+
+def fmt(value: float, digits: int = 1, as_percent: bool = False) -> str:
+    return percent(value, digits) if as_percent else number(value, digits)
+
+
+def ci_text(est: Estimate, digits: int = 1, as_percent: bool = False) -> str:
+    """``95% CI 3.1–4.2; n = 20`` (or 'no interval' when there are too few values)."""
+    if est.n < 2 or math.isnan(est.ci_low):
+        return t("ui.no_ci", n=est.n)
+    return t(
+        "ui.ci",
+        level=level(),
+        low=fmt(est.ci_low, digits, as_percent),
+        high=fmt(est.ci_high, digits, as_percent),
+        n=est.n,
+    )
+
+
+def estimate_card(
+    label: str, est: Estimate, digits: int = 1, as_percent: bool = False, help: str = ""
+) -> None:
+    """A headline figure with its interval and number of replications underneath."""
+    with st.container(border=True):
+        st.metric(label, fmt(est.mean, digits, as_percent), help=help or None)
+        st.caption(ci_text(est, digits, as_percent))
+
+
+def chart_block(
+    key: str,
+    fig: go.Figure,
+    table: pd.DataFrame,
+    reading: str,
+    note: str,
+) -> None:
+    """A figure with its plain reading, interval note, data table and CSV download."""
+    st.markdown(f"**{t('ui.reading')}** {reading}")
+    st.plotly_chart(fig, key=f"chart:{key}", theme=None, config=PLOTLY_CONFIG)
+    st.caption(note)
+    with st.expander(t("ui.data_table")):
+        st.dataframe(table, hide_index=True)
+    st.download_button(
+        t("ui.download_csv"),
+        table.to_csv(index=False).encode("utf-8"),
+        file_name=f"{key}-{current_language()}.csv",
+        mime="text/csv",
+        key=f"download:{key}",
+    )
+
+
+def errors(lines: Iterable[str], intro: str) -> None:
+    """Problems in plain words: one bullet per problem, never a traceback."""
+    st.error(intro + "\n\n" + "\n".join(f"- {line}" for line in lines))
+
+
+def interval_columns(frame: pd.DataFrame, as_percent: bool = False, digits: int = 1):
+    """Format mean/ci_low/ci_high columns of a table for display (keeps numbers readable)."""
+    shown = frame.copy()
+    for column in ("mean", "ci_low", "ci_high", "difference", "value"):
+        if column in shown.columns:
+            shown[column] = [fmt(v, digits, as_percent) for v in shown[column]]
+    return shown
+
+
+def date_text(day) -> str:
+    """A date in words in the current language (``1 April 2027``, ``1 Ebrill 2027``)."""
+    return t("ui.date", day=day.day, month=t(f"months.m{day.month}"), year=day.year)
+
+
+def period_text(days: float) -> str:
+    """A length of time as whole months when it is one (365 days -> 12 months), else days."""
+    months = days * 12 / 365
+    if abs(months - round(months)) < 1e-6 and round(months) > 0:
+        return t("units.n_months", n=round(months))
+    return t("units.n_days", n=number(days, 0))
+
+
+def scenario_banner(scenario, results=None) -> None:
+    """One line saying what is shown: scenario, changes, horizon, seed, replications."""
+    text = t(
+        "ui.banner",
+        name=scenario.name,
+        years=number(scenario.horizon_years, 2),
+        start=date_text(scenario.start_date),
+        seed=scenario.seed,
+        n=results.n if results is not None else scenario.replications,
+    )
+    st.caption(text)
