@@ -6,14 +6,13 @@ everything succeeded (files are written to a temporary name and then renamed).""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from model.files import write_atomic
 from model.replications import default_workers
 
 _KEY_VALUE_HELP = "Repeat for several."
@@ -52,19 +51,6 @@ def _utilisation(values: list[str] | None) -> tuple[dict[str, Any], list[str]]:
     if by_role:
         settings["role_utilisation"] = by_role
     return settings, problems
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file, so a failure leaves no partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def register(app: typer.Typer) -> None:
@@ -252,14 +238,14 @@ def register(app: typer.Typer) -> None:
         for warning in calibration.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         try:
-            _write_atomic(output, text)
+            write_atomic(output, text)
             written = [output]
             if html is not None and report is not None:
-                _write_atomic(report, html)
+                write_atomic(report, html)
                 written.append(report)
             sets_file = parameter_sets_path(output)
             if sets:
-                _write_atomic(sets_file, parameter_sets_json(scenario, sets, seed))
+                write_atomic(sets_file, parameter_sets_json(scenario, sets, seed))
                 written.append(sets_file)
             elif sets_file.exists():  # from an earlier calibration: it no longer fits
                 sets_file.unlink()
@@ -390,7 +376,7 @@ def register(app: typer.Typer) -> None:
             out.print(table)
         if report is not None:
             try:
-                _write_atomic(report, validation_report(result))
+                write_atomic(report, validation_report(result))
             except OSError as exc:
                 _fail([f"{report}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
             err.print(f"Wrote {report}", highlight=False, soft_wrap=True)

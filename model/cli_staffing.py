@@ -22,6 +22,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from model.files import write_atomic
 from model.replications import (
     DEFAULT_CONFIDENCE,
     RunResults,
@@ -369,7 +370,6 @@ def _write_demand(
     document: dict[str, Any],
 ) -> list[Path]:
     from model.staffing_charts import (
-        _atomic_write,
         demand_figure,
         difference_figure,
         write_csv,
@@ -391,7 +391,7 @@ def _write_demand(
                 out_dir / f"{stem}.html",
             )
         )
-    _atomic_write(out_dir / "demand.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(out_dir / "demand.json", json.dumps(document, indent=2) + "\n")
     written.append(out_dir / "demand.json")
     return written
 

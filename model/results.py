@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from model.files import write_atomic
 from model.replications import DEFAULT_CONFIDENCE, RunResults
 
 SUMMARY_SCHEMA = "acusim.summary/1"
@@ -69,18 +69,6 @@ def summary_json(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) ->
     return json.dumps(summary_dict(results, confidence), indent=2, sort_keys=False)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_parquet(tmp, index=False)
@@ -125,6 +113,6 @@ def write_outputs(
         _atomic_parquet(frame, out / name)
         written.append(out / name)
     summary = out / "summary.json"
-    _atomic_write_bytes(summary, summary_json(results, confidence).encode("utf-8"))
+    write_atomic(summary, summary_json(results, confidence))
     written.append(summary)
     return written

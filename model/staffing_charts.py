@@ -10,14 +10,13 @@ renamed, so a reader never sees half a file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from model.files import write_atomic
 from model.staffing import StaffingResult, json_records
 
 MET_COLOUR = "#1b7837"
@@ -178,25 +177,14 @@ def difference_figure(table: pd.DataFrame, base_name: str, other_name: str) -> g
     return fig
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_html(fig: go.Figure, path: Path) -> Path:
     """A standalone page with plotly embedded (works offline)."""
-    _atomic_write(path, fig.to_html(include_plotlyjs=True, full_html=True))
+    write_atomic(path, fig.to_html(include_plotlyjs=True, full_html=True))
     return path
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    _atomic_write(path, frame.to_csv(index=False))
+    write_atomic(path, frame.to_csv(index=False))
     return path
 
 
@@ -232,7 +220,7 @@ def write_staffing_outputs(
     if failures is not None:
         written.append(write_csv(failures, out / "first_failures.csv"))
         document["first_failures"] = json_records(failures)
-    _atomic_write(out / "recommendation.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(out / "recommendation.json", json.dumps(document, indent=2) + "\n")
     written.append(out / "recommendation.json")
     written.append(write_html(tradeoff_figure(result), out / "tradeoff.html"))
     written.append(write_html(staffing_figure(result), out / "staffing.html"))

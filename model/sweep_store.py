@@ -24,7 +24,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from model.files import write_atomic
 from model.results import package_version
 from model.sweep import Sweep
 
@@ -96,21 +96,6 @@ def utc_now() -> dt.datetime:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.isoformat() + "Z"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write beside ``path``, flush to disk, rename: a reader sees the old or the new file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)  # readable like any other results file (mkstemp makes it 0600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
@@ -237,7 +222,7 @@ class SweepStore:
         for session in stale:  # we hold the lock, so its process ended without a word
             session["status"] = "stopped (killed or crashed)"
         if stale:
-            _atomic_write_text(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+            write_atomic(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
 
     def _write_new_manifest(self) -> None:
         sweep = self.sweep
@@ -268,7 +253,7 @@ class SweepStore:
             "finished_at": None,
             "sessions": [],
         }
-        _atomic_write_text(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+        write_atomic(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
 
     def _prepare_database(self) -> None:
         """Tables and the variants, idempotently (a crash may have stopped a first try)."""
@@ -392,7 +377,7 @@ class SweepStore:
             }
         )
         self._session = len(manifest["sessions"]) - 1
-        _atomic_write_text(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+        write_atomic(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
 
     def end_session(self, status: str, runs_stored: int) -> None:
         """Record how the session ended; the sweep is finished once every run is stored."""
@@ -403,7 +388,7 @@ class SweepStore:
             session.update(finished_at=now, runs_stored=runs_stored, status=status)
         if len(self.done_runs()) >= self.sweep.total_runs:
             manifest["finished_at"] = manifest.get("finished_at") or now
-        _atomic_write_text(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+        write_atomic(self.out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
         self._session = None
 
     def close(self) -> None:
