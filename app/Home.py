@@ -20,16 +20,19 @@ from app import runs, state, ui  # noqa: E402
 from app.i18n import t  # noqa: E402
 
 # (catalogue name, file) of each page, in menu order; the first is the landing page.
+# The folder is screens/, not pages/: Streamlit treats a pages/ folder beside the
+# entrypoint as an old-style app and, on a fresh server, runs a page opened by its
+# address without this script (no menu, no language switch, no import path).
 # (A comment, not a docstring: Streamlit's "magic" would print a bare string on the page.)
 PAGES: tuple[tuple[str, str], ...] = (
-    ("welcome", "pages/welcome.py"),
-    ("scenario", "pages/scenario.py"),
-    ("results", "pages/results.py"),
-    ("demand", "pages/demand.py"),
-    ("staffing", "pages/staffing.py"),
-    ("compare", "pages/compare.py"),
-    ("calibrate", "pages/calibrate.py"),
-    ("export", "pages/export.py"),
+    ("welcome", "screens/welcome.py"),
+    ("scenario", "screens/scenario.py"),
+    ("results", "screens/results.py"),
+    ("demand", "screens/demand.py"),
+    ("staffing", "screens/staffing.py"),
+    ("compare", "screens/compare.py"),
+    ("calibrate", "screens/calibrate.py"),
+    ("export", "screens/export.py"),
 )
 
 st.set_page_config(page_title=t("app.title"), layout="wide")

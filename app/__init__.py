@@ -2,5 +2,5 @@
 
 Nothing here simulates: every figure comes from ``model`` (replications, comparisons,
 demand and staffing estimates). The modules are small helpers shared by the pages in
-``app/pages``; all interface text lives in ``app/i18n/<language>.yaml``.
+``app/screens``; all interface text lives in ``app/i18n/<language>.yaml``.
 """

@@ -40,7 +40,7 @@ def open_app() -> AppTest:
 
 
 def go(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"screens/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

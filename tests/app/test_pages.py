@@ -232,8 +232,9 @@ def test_export_and_calibrate_pages():
     click(at, "widget:run")
     labels = [b.label for b in at.get("download_button")]
     assert {EN["export.csv_button"], EN["export.report_button"]} <= set(labels)
-    go(at, "calibrate")
-    assert at.info[0].value == EN["calibrate.coming"]
+    go(at, "calibrate")  # the page itself: tests/app/test_calibrate_page.py
+    assert at.title[0].value == EN["pages.calibrate.title"]
+    assert at.info[0].value == EN["calibrate.need_files"]
 
 
 def test_results_are_cached_by_content_and_seed(monkeypatch):

@@ -35,7 +35,7 @@ try:
     scenario = state.adjusted_scenario()
 except ScenarioError as exc:
     ui.errors(exc.lines, t("scenario.levers_invalid"))
-    st.page_link("pages/scenario.py", label=t("results.go_scenario"))
+    st.page_link("screens/scenario.py", label=t("results.go_scenario"))
     st.stop()
 
 ui.scenario_banner(scenario)

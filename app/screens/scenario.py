@@ -192,4 +192,4 @@ except ScenarioError as exc:
 else:
     if st.button(t("run.button"), type="primary", key="widget:run", help=t("run.help")):
         runs.run(adjusted, state.workers())
-        st.switch_page("pages/results.py")
+        st.switch_page("screens/results.py")
