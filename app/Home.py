@@ -35,17 +35,26 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("export", "screens/export.py"),
 )
 
-st.set_page_config(page_title=t("app.title"), layout="wide")
-# The menu comes before the language switch: Streamlit 1.67 ignores clicks on an
-# entrypoint widget drawn before st.navigation(). The switch's new value is already in
-# the session when the script reruns, so the menu is still in the chosen language.
-navigation = st.navigation(
-    [
-        st.Page(file, title=t(f"pages.{page}.nav"), url_path=page, default=(i == 0))
-        for i, (page, file) in enumerate(PAGES)
-    ]
-)
-ui.language_switch()
-st.sidebar.caption(t("app.sidebar_note"))
-runs.warm_up(state.workers())
-navigation.run()
+
+def main() -> None:
+    """Draw the app. Only when Streamlit runs this file as the main script: worker
+    processes started from a fork server import the main module again (as
+    ``__mp_main__``), and must not draw an app or start pools of their own."""
+    st.set_page_config(page_title=t("app.title"), layout="wide")
+    # The menu comes before the language switch: Streamlit 1.67 ignores clicks on an
+    # entrypoint widget drawn before st.navigation(). The switch's new value is already in
+    # the session when the script reruns, so the menu is still in the chosen language.
+    navigation = st.navigation(
+        [
+            st.Page(file, title=t(f"pages.{page}.nav"), url_path=page, default=(i == 0))
+            for i, (page, file) in enumerate(PAGES)
+        ]
+    )
+    ui.language_switch()
+    st.sidebar.caption(t("app.sidebar_note"))
+    runs.warm_up(state.workers())
+    navigation.run()
+
+
+if __name__ == "__main__":
+    main()

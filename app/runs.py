@@ -24,10 +24,25 @@ MAX_CACHED_RUNS = 64
 DONE_KEY = "state:runs_done"
 
 
+_POOLS: list[Executor] = []
+"""Every pool started, so :func:`shut_down_pools` can stop them (Streamlit's resource
+cache does not shut an executor down when it forgets it)."""
+
+
 @st.cache_resource(show_spinner=False)
 def worker_pool(workers: int) -> Executor:
     """Long-lived worker processes, shared by every session of this server."""
-    return process_pool(workers)
+    pool = process_pool(workers)
+    _POOLS.append(pool)
+    return pool
+
+
+def shut_down_pools() -> None:
+    """Stop every worker pool this process started (tests call it at the end of a session:
+    a test process that ends abruptly would otherwise leave idle workers behind)."""
+    worker_pool.clear()
+    while _POOLS:
+        _POOLS.pop().shutdown(wait=True, cancel_futures=True)
 
 
 def warm_up(workers: int) -> None:

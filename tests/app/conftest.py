@@ -25,6 +25,15 @@ FAST_LEVERS: dict[str, Any] = {"lever:horizon_years": 0.5, "lever:replications":
 """Half a year and three runs: enough for intervals, quick enough for a test."""
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _stop_worker_pools():
+    """The app's worker pools outlive a test; stop them when the session ends."""
+    yield
+    from app.runs import shut_down_pools
+
+    shut_down_pools()
+
+
 @pytest.fixture(autouse=True)
 def _quiet_streamlit():
     """AppTest logs a warning per session-state access from the test thread; hide them."""

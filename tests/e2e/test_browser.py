@@ -1,0 +1,332 @@
+"""The commissioner's app in a real browser: Chromium driven by Playwright.
+
+One Streamlit server per module (per pytest-xdist worker, on a free port); every test
+opens its own browser context, so each test is a new visitor with a new session. Runs
+are kept small (half a year, three runs). Chromium comes from the system's packages
+(``apt-get install chromium``): without it these tests are skipped, or fail when
+``ACUSIM_REQUIRE_BROWSER=1`` (as in CI, ``.ci/run``).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from app.i18n import catalogue, number, use_language
+from app.ui import date_text
+from model.scenario import load_scenario
+from tests.conftest import SCENARIOS
+from tests.e2e.appserver import (
+    MISSING_CHROMIUM,
+    ROOT,
+    find_chromium,
+    launch_chromium,
+    running_app,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+EN, CY = catalogue("en"), catalogue("cy")
+BASELINE = load_scenario(SCENARIOS / "baseline.yaml")
+HORIZON_YEARS, REPLICATIONS = 0.5, 3
+"""Half a year and three runs: enough for intervals, quick enough for a test."""
+N_CHARTS = 6
+"""Backlog, waits, time to outcome, targets, utilisation, outcomes (the baseline has targets)."""
+WAIT_MS = 30_000
+RUN_MS = 90_000
+"""A run on a busy machine (other xdist workers) may take a while."""
+MAX_TABS = 300
+FOCUSED_BUTTON = """label => document.activeElement.tagName === 'BUTTON'
+    && document.activeElement.innerText.trim() === label"""
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+def menu_pages() -> list[str]:
+    """Catalogue names of the pages in menu order, read from ``PAGES`` in app/Home.py."""
+    tree = ast.parse((ROOT / "app" / "Home.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "PAGES":
+            return [name for name, _ in ast.literal_eval(node.value)]
+    raise AssertionError("PAGES not found in app/Home.py")
+
+
+def with_unit(cat: dict[str, str], label: str, unit: str) -> str:
+    return cat["ui.label_with_unit"].format(label=cat[label], unit=cat[unit])
+
+
+def banner(seed: int, lang: str = "en") -> str:
+    """The Results page's one-line summary for the baseline run with the test's settings."""
+    with use_language(lang):
+        start = date_text(BASELINE.start_date)
+    return catalogue(lang)["ui.banner"].format(
+        name=BASELINE.name,
+        years=number(HORIZON_YEARS, 2),
+        start=start,
+        seed=seed,
+        n=REPLICATIONS,
+    )
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("ACUSIM_REQUIRE_BROWSER") == "1":
+            pytest.fail(MISSING_CHROMIUM, pytrace=False)
+        pytest.skip(MISSING_CHROMIUM)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app, started once for this module (and this xdist worker) on a free port."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with running_app(log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, chromium)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Visit:
+    """A visitor: a fresh browser context (a new Streamlit session) and every address it
+    asked for (HTTP requests and WebSocket connections, from any of its pages)."""
+
+    url: str
+    context: BrowserContext
+    page: Page
+    requests: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def visitor(browser: Browser, url: str) -> Iterator[Visit]:
+    expect.set_options(timeout=WAIT_MS)
+    context = browser.new_context(viewport={"width": 1280, "height": 1600}, accept_downloads=True)
+    context.set_default_timeout(WAIT_MS)
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    context.on("page", lambda page: page.on("websocket", lambda ws: requests.append(ws.url)))
+    page = context.new_page()
+    try:
+        yield Visit(url, context, page, requests)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def visit(browser: Browser, app_url: str) -> Iterator[Visit]:
+    with visitor(browser, app_url) as new_visit:
+        yield new_visit
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def heading(page: Page):
+    return page.locator("[data-testid=stMain] h1")
+
+
+def menu(page: Page):
+    return page.locator("[data-testid=stSidebarNav] [data-testid=stSidebarNavLink]")
+
+
+def menu_titles(cat: dict[str, str]) -> list[str]:
+    return [cat[f"pages.{name}.nav"] for name in menu_pages()]
+
+
+def open_app(visit: Visit, query: str = "") -> Page:
+    """The landing page, as a visitor arrives (the address of the app, nothing after it)."""
+    visit.page.goto(f"{visit.url}/{query}")
+    return visit.page
+
+
+def go_to(page: Page, name: str, cat: dict[str, str] = EN) -> None:
+    """Open a page from the sidebar menu, as a user does."""
+    menu(page).filter(has_text=re.compile(rf"^{re.escape(cat[f'pages.{name}.nav'])}$")).click()
+    expect(heading(page)).to_have_text(cat[f"pages.{name}.title"])
+
+
+def choose_language(page: Page, lang: str) -> None:
+    page.locator("[data-testid=stSidebar] [data-testid=stRadioOption]").filter(
+        has_text=EN[f"lang.{lang}"]
+    ).click()
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    """Type into a Streamlit number input (found by its label) and commit with Enter."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+
+
+def small_run_settings(page: Page, seed: int | None = None) -> None:
+    """On the Scenario page: open "Run settings" and make the run small (and set the seed)."""
+    page.locator("[data-testid=stExpander] summary").filter(
+        has_text=EN["levers.groups.run"]
+    ).click()
+    set_number(page, with_unit(EN, "levers.horizon", "units.years"), str(HORIZON_YEARS))
+    set_number(page, with_unit(EN, "levers.replications", "units.runs"), str(REPLICATIONS))
+    if seed is not None:
+        set_number(page, EN["levers.seed"], str(seed))
+
+
+def run_button(page: Page):
+    return page.get_by_role("button", name=EN["run.button"], exact=True)
+
+
+def expect_results(page: Page, seed: int) -> None:
+    """The Results page of the small run, with every chart drawn."""
+    expect(page).to_have_url(re.compile(r"/results$"), timeout=RUN_MS)
+    expect(heading(page)).to_have_text(EN["pages.results.title"])
+    drawn = page.locator(".js-plotly-plot:has(.main-svg)")
+    expect(drawn).to_have_count(N_CHARTS, timeout=RUN_MS)
+    expect(page.get_by_text(banner(seed), exact=True)).to_be_visible()
+    expect(page.get_by_text(EN["results.not_run"].split("**")[0].strip())).to_have_count(0)
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_language_switch_and_lang_address_parameter(visit: Visit) -> None:
+    page = open_app(visit)
+    expect(heading(page)).to_have_text(EN["pages.welcome.title"])
+    expect(menu(page)).to_have_text(menu_titles(EN))
+
+    choose_language(page, "cy")
+    expect(heading(page)).to_have_text(CY["pages.welcome.title"])
+    expect(menu(page)).to_have_text(menu_titles(CY))
+    expect(page.get_by_role("radio", name=EN["lang.cy"])).to_be_checked()
+
+    choose_language(page, "en")
+    expect(heading(page)).to_have_text(EN["pages.welcome.title"])
+    expect(menu(page)).to_have_text(menu_titles(EN))
+
+    # The choice follows the visitor from page to page.
+    choose_language(page, "cy")
+    go_to(page, "scenario", CY)
+    expect(menu(page)).to_have_text(menu_titles(CY))
+
+    welsh = visit.context.new_page()  # a new session, opened with ?lang=cy
+    welsh.goto(f"{visit.url}/?lang=cy")
+    expect(heading(welsh)).to_have_text(CY["pages.welcome.title"])
+    expect(menu(welsh)).to_have_text(menu_titles(CY))
+    expect(welsh.get_by_role("radio", name=EN["lang.cy"])).to_be_checked()
+
+
+def test_run_from_the_scenario_page_shows_every_result(visit: Visit) -> None:
+    page = open_app(visit)
+    go_to(page, "scenario")
+    small_run_settings(page)
+    run_button(page).click()
+    expect_results(page, BASELINE.seed)
+
+    cards = page.locator("[data-testid=stMetric]")
+    expect(cards).to_have_count(3 + len(BASELINE.targets))
+    labels = page.locator("[data-testid=stMetricLabel]")
+    expect(labels.first).to_have_text(EN["results.card_backlog"])
+    expect(labels.nth(2)).to_have_text(EN["results.card_first_action"])
+    for value in page.locator("[data-testid=stMetricValue]").all_text_contents():
+        assert re.fullmatch(r"-?[\d,]+(\.\d+)?%?", value.strip()), value  # growth may be < 0
+
+    charts = page.locator(".js-plotly-plot")
+    titles = [charts.nth(i).locator(".gtitle").text_content() for i in range(N_CHARTS)]
+    assert all(title and title.strip() for title in titles), titles
+
+    # Every chart is followed by its own CSV download, before the next chart.
+    order = page.evaluate(
+        """() => [...document.querySelectorAll(
+            '.js-plotly-plot, [data-testid=stDownloadButton]')].map(
+            e => e.matches('.js-plotly-plot') ? 'chart' : e.innerText.trim())"""
+    )
+    assert order == ["chart", EN["ui.download_csv"]] * N_CHARTS, order
+
+
+def test_run_button_is_reached_with_tab_and_pressed_with_enter(visit: Visit) -> None:
+    seed = 7
+    page = open_app(visit)
+    go_to(page, "scenario")
+    small_run_settings(page, seed=seed)
+    button = run_button(page)
+    expect(button).to_be_visible()
+
+    heading(page).click()  # start from the top of the page; from here on, keyboard only
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_BUTTON, EN["run.button"]):
+            break
+    else:
+        raise AssertionError(f"the Run button was not reached with {MAX_TABS} presses of Tab")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_results(page, seed)
+
+
+def test_no_request_leaves_this_machine(visit: Visit) -> None:
+    page = open_app(visit)
+    choose_language(page, "cy")
+    expect(heading(page)).to_have_text(CY["pages.welcome.title"])
+    choose_language(page, "en")
+    go_to(page, "scenario")
+    small_run_settings(page, seed=11)
+    run_button(page).click()
+    expect_results(page, 11)
+
+    # A data table and a CSV download.
+    expanders = page.locator("[data-testid=stExpander] summary")
+    expanders.filter(has_text=EN["ui.data_table"]).first.click()
+    expect(page.locator("[data-testid=stDataFrame]").first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=EN["ui.download_csv"]).first.click()
+    table = pd.read_csv(io.BytesIO(download.value.path().read_bytes()))
+    assert len(table) > 0 and len(table.columns) > 1
+
+    # Every other page of the menu.
+    for name in menu_pages():
+        if name not in ("scenario", "results"):
+            go_to(page, name)
+            page.wait_for_load_state("networkidle")
+
+    assert any(url.startswith("ws://127.0.0.1") for url in visit.requests), visit.requests
+    assert any("/static/" in url for url in visit.requests), visit.requests
+    outside = sorted({url for url in visit.requests if not is_local(url)})
+    assert not outside, f"requests beyond this machine: {outside}"
+
+
+def test_a_deep_link_on_a_fresh_server_shows_the_app(browser: Browser, tmp_path: Path) -> None:
+    """The first visitor of a new server arrives on /results (a bookmark, or a tab left
+    open while the server restarted): the app's menu and language switch are there.
+    (Streamlit runs a page by itself, as an old-style app, when the pages sit in a folder
+    called pages/ beside the entrypoint; hence app/screens/.)"""
+    with running_app(tmp_path / "server.log") as url, visitor(browser, url) as first:
+        page = first.page
+        page.goto(f"{url}/results")
+        expect(heading(page)).to_have_text(EN["pages.results.title"])
+        expect(menu(page).first).to_be_visible()
+        expect(menu(page)).to_have_text(menu_titles(EN), timeout=5_000)
+        expect(page.get_by_role("radio", name=EN["lang.cy"])).to_be_visible(timeout=5_000)
