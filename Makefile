@@ -33,7 +33,9 @@ docs: install
 
 bench: install
 	$(BIN)/python benchmarks/engine_throughput.py
-	$(BIN)/python benchmarks/app_latency.py
+	$(BIN)/python benchmarks/sweep_parallel.py
+	$(BIN)/python benchmarks/staffing_search.py
+	$(BIN)/python benchmarks/app_latency.py  # needs Chromium (apt-get install chromium)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
