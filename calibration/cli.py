@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from model.cli_options import SeedOption
 from model.files import write_atomic
 from model.replications import default_workers
 
@@ -271,9 +272,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path, typer.Option("--output", "-o", help="Directory for the CSV files.")
         ],
-        seed: Annotated[
-            int | None, typer.Option(min=0, help="Seed (default: the scenario's).")
-        ] = None,
+        seed: SeedOption = None,
     ) -> None:
         """Write a synthetic extract (referrals, stage events, staffing) from a scenario."""
         from calibration.synth import synthesise
@@ -316,9 +315,7 @@ def register(app: typer.Typer) -> None:
         replications: Annotated[
             int, typer.Option("--replications", "-n", min=2, help="Replications.")
         ] = 10,
-        seed: Annotated[
-            int | None, typer.Option(min=0, help="Seed (default: the scenario's).")
-        ] = None,
+        seed: SeedOption = None,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the HTML comparison here.")

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from model.cli_options import HorizonOption, SeedOption, WorkersOption
 from model.replications import RunResults, default_workers, run_replications
 from model.results import summary_json, write_outputs
 from model.scenario import Scenario, ScenarioError, load_scenario, with_overrides
@@ -147,13 +148,9 @@ def run(
         int | None,
         typer.Option("--replications", "-n", min=1, help="Replications (default: the scenario's)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed (default: the scenario's).")] = None,
-    horizon_years: Annotated[
-        float | None, typer.Option(min=0.02, help="Override the scenario's horizon (years).")
-    ] = None,
-    workers: Annotated[
-        int, typer.Option(min=1, help="Worker processes (default: all cores).")
-    ] = default_workers(),
+    seed: SeedOption = None,
+    horizon_years: HorizonOption = None,
+    workers: WorkersOption = default_workers(),
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Write summary.json and Parquet series and case records here."),

@@ -22,6 +22,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from model.cli_options import HorizonOption, SeedOption, WorkersOption
 from model.files import write_atomic
 from model.replications import (
     DEFAULT_CONFIDENCE,
@@ -119,16 +120,12 @@ def register(app: typer.Typer) -> None:
                 "--replications", "-n", min=2, help="Replications (default: the scenario's)."
             ),
         ] = None,
-        seed: Annotated[
-            int | None, typer.Option(min=0, help="Seed (default: the scenario's).")
-        ] = None,
+        seed: SeedOption = None,
         horizon_years: Annotated[
             float | None,
             typer.Option(min=0.02, help="Override the horizon (years), all scenarios."),
         ] = None,
-        workers: Annotated[
-            int, typer.Option(min=1, help="Worker processes (default: all cores).")
-        ] = default_workers(),
+        workers: WorkersOption = default_workers(),
         out_dir: Annotated[
             Path | None,
             typer.Option(
@@ -230,9 +227,7 @@ def register(app: typer.Typer) -> None:
                 help="Fixed replications per evaluation (default: chosen for --precision).",
             ),
         ] = None,
-        seed: Annotated[
-            int | None, typer.Option(min=0, help="Seed (default: the scenario's).")
-        ] = None,
+        seed: SeedOption = None,
         by: Annotated[
             str | None,
             typer.Option(
@@ -240,12 +235,8 @@ def register(app: typer.Typer) -> None:
                 "fails with today's staffing, and when recruitment must start."
             ),
         ] = None,
-        horizon_years: Annotated[
-            float | None, typer.Option(min=0.02, help="Override the scenario's horizon (years).")
-        ] = None,
-        workers: Annotated[
-            int, typer.Option(min=1, help="Worker processes (default: all cores).")
-        ] = default_workers(),
+        horizon_years: HorizonOption = None,
+        workers: WorkersOption = default_workers(),
         out_dir: Annotated[
             Path | None,
             typer.Option("--out", help="Write CSV, recommendation.json and HTML charts here."),

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from model.cli_options import WorkersOption
 from model.diagram import markdown_block, mermaid_flowchart
 from model.replications import default_workers
 from model.results import package_version
@@ -214,9 +215,7 @@ def register(app: typer.Typer) -> None:
                 help="Probability that a correct engine passes all statistical checks at once.",
             ),
         ] = DEFAULT_FAMILY_CONFIDENCE,
-        workers: Annotated[
-            int, typer.Option(min=1, help="Worker processes (default: all cores).")
-        ] = default_workers(),
+        workers: WorkersOption = default_workers(),
     ) -> None:
         """Check the engine against queueing theory and identities; exit 1 if any check fails."""
         unknown = [g for g in only or [] if g not in GROUPS]
