@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app import state
 from app.i18n import LANG_KEY, LANG_WIDGET_KEY, LANGUAGES, current_language, number, percent, t
 from model.replications import DEFAULT_CONFIDENCE, Estimate
+from model.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from app.views import View
 
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 """No Plotly toolbar: its buttons are only in English; tables and downloads replace them."""
@@ -144,3 +150,23 @@ def scenario_banner(scenario, results=None) -> None:
         n=results.n if results is not None else scenario.replications,
     )
     st.caption(text)
+
+
+def adjusted_scenario_or_stop() -> Scenario:
+    """The chosen scenario with the levers applied; if the levers make it invalid, the
+    problems in plain words, a way back to the Scenario page, and nothing else."""
+    try:
+        return state.adjusted_scenario()
+    except ScenarioError as exc:
+        errors(exc.lines, t("scenario.levers_invalid"))
+        st.page_link("screens/scenario.py", label=t("results.go_scenario"))
+        st.stop()
+        raise  # st.stop() does not return; this tells type checkers so
+
+
+def show_view(view: View | None) -> None:
+    """A titled chart with its reading, note, table and download (nothing if no view)."""
+    if view is None:
+        return
+    st.subheader(view.title)
+    chart_block(view.key, view.figure, view.table, view.reading, view.note)

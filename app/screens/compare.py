@@ -41,11 +41,7 @@ def _fmt(kpi: str, value: float) -> str:
 
 
 ui.heading("compare")
-try:
-    current = state.adjusted_scenario()
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("scenario.levers_invalid"))
-    st.stop()
+current = ui.adjusted_scenario_or_stop()
 
 options = [CURRENT, *state.shipped_scenarios()]
 if PICK_KEY not in st.session_state:

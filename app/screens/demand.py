@@ -16,7 +16,7 @@ from app.i18n import number, t
 from model.compare import paired_differences
 from model.demand import ALL_SOURCES, compare_demand, demand_by_role, demand_table
 from model.replications import RunResults
-from model.scenario import MonitoringSource, Scenario, ScenarioError, with_overrides
+from model.scenario import MonitoringSource, Scenario, with_overrides
 
 WITHOUT_SUFFIX = "_without_monitoring"
 HEADLINE_KPIS = ("backlog_end_total", "pcc_investigations_over_share", "referrals_total")
@@ -221,21 +221,12 @@ def headline_differences(with_m: RunResults, without_m: RunResults) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def show(view: views.View) -> None:
-    st.subheader(view.title)
-    ui.chart_block(view.key, view.figure, view.table, view.reading, view.note)
-
-
 ui.heading("demand")
-try:
-    scenario = state.adjusted_scenario()
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("scenario.levers_invalid"))
-    st.stop()
+scenario = ui.adjusted_scenario_or_stop()
 ui.scenario_banner(scenario)
 results = runs.results_or_stop(scenario, state.workers())
-show(views.referrals(results))
-show(hours_view(results))
+ui.show_view(views.referrals(results))
+ui.show_view(hours_view(results))
 
 st.header(t("demand.monitoring_title"))
 st.markdown(t("demand.monitoring_intro"))
@@ -244,8 +235,8 @@ if not any(s.enabled for s in monitoring):
     st.info(t("demand.no_monitoring"))
     st.stop()
 without = runs.run(without_monitoring(scenario), state.workers())
-show(side_by_side_view(results, without))
-show(difference_view(results, without))
+ui.show_view(side_by_side_view(results, without))
+ui.show_view(difference_view(results, without))
 st.subheader(t("demand.headline_title"))
 table = headline_differences(results, without)
 st.dataframe(table, hide_index=True)

@@ -8,7 +8,6 @@ import streamlit as st
 from app import export, runs, state, ui
 from app.changes import change_lines, origin_text
 from app.i18n import current_language, t
-from model.scenario import ScenarioError
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -18,11 +17,7 @@ def _report(content_hash: str, seed: int, lang: str, lines: tuple, origin: str, 
 
 
 ui.heading("export")
-try:
-    scenario = state.adjusted_scenario()
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("scenario.levers_invalid"))
-    st.stop()
+scenario = ui.adjusted_scenario_or_stop()
 
 ui.scenario_banner(scenario)
 lines = change_lines()

@@ -7,7 +7,6 @@ import streamlit as st
 
 from app import runs, state, ui, views
 from app.i18n import t
-from model.scenario import ScenarioError
 
 CARDS_PER_ROW = 3
 
@@ -23,20 +22,8 @@ def show_headlines(results) -> None:
                     st.markdown(card.verdict)
 
 
-def show(view: views.View | None) -> None:
-    if view is None:
-        return
-    st.subheader(view.title)
-    ui.chart_block(view.key, view.figure, view.table, view.reading, view.note)
-
-
 ui.heading("results")
-try:
-    scenario = state.adjusted_scenario()
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("scenario.levers_invalid"))
-    st.page_link("screens/scenario.py", label=t("results.go_scenario"))
-    st.stop()
+scenario = ui.adjusted_scenario_or_stop()
 
 ui.scenario_banner(scenario)
 results = runs.results_or_stop(scenario, state.workers())
@@ -50,9 +37,9 @@ stage_choice = st.multiselect(
     format_func=lambda s: views.stage_name(scenario, s),
     key="widget:stages:" + ",".join(scenario.stages),
 )
-show(views.backlog(results, stage_choice or None))
-show(views.waits(results))
-show(views.time_to_outcome(results))
-show(views.targets(results))
-show(views.utilisation(results))
-show(views.outcomes(results))
+ui.show_view(views.backlog(results, stage_choice or None))
+ui.show_view(views.waits(results))
+ui.show_view(views.time_to_outcome(results))
+ui.show_view(views.targets(results))
+ui.show_view(views.utilisation(results))
+ui.show_view(views.outcomes(results))

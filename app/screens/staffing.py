@@ -342,19 +342,8 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
     )
 
 
-def show(view: views.View | None) -> None:
-    if view is None:
-        return
-    st.subheader(view.title)
-    ui.chart_block(view.key, view.figure, view.table, view.reading, view.note)
-
-
 ui.heading("staffing")
-try:
-    scenario = state.adjusted_scenario()
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("scenario.levers_invalid"))
-    st.stop()
+scenario = ui.adjusted_scenario_or_stop()
 ui.scenario_banner(scenario)
 st.markdown(t("staffing.explain"))
 settings = settings_form(scenario)
@@ -419,7 +408,7 @@ st.caption(
         seed=result.confirmation_seed,
     )
 )
-show(recommendation_view(scenario, result))
-show(targets_view(scenario, result))
-show(tradeoff_view(scenario, result))
+ui.show_view(recommendation_view(scenario, result))
+ui.show_view(targets_view(scenario, result))
+ui.show_view(tradeoff_view(scenario, result))
 plan_section(scenario, result, settings["in_post"])
