@@ -2,7 +2,7 @@
 
 Police bodies in Wales work under the Welsh Language Standards, so every string the
 interface shows exists in both ``app/i18n/en.yaml`` and ``app/i18n/cy.yaml`` (tests fail
-if a key is missing, empty, or its placeholders differ). Code refers to strings only by
+if a key is missing, empty, or its {named} fields differ). Code refers to strings only by
 key. The one optional lookup is :func:`name`: names of things *in a scenario file*
 (sources, roles, stages, outcomes, targets) are the file's own data, so the catalogue
 translates the shipped scenarios' names and anything else falls back to the file's title.
@@ -92,7 +92,7 @@ def current_language() -> str:
 
 
 def t(key: str, lang: str | None = None, **values: Any) -> str:
-    """The text for ``key`` in the current (or given) language, with ``{placeholders}`` filled."""
+    """The text for ``key`` in the current (or given) language, ``{named}`` fields filled in."""
     text = catalogue(lang or current_language())[key]
     return text.format(**values) if values else text
 

@@ -45,7 +45,7 @@ WELSH_TERMS = (
 )
 
 
-def placeholders(text: str) -> set[str]:
+def format_fields(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
@@ -61,9 +61,9 @@ def test_no_text_is_empty(lang):
     assert empty == []
 
 
-def test_placeholders_match_between_languages():
+def test_format_fields_match_between_languages():
     en, cy = catalogue("en"), catalogue("cy")
-    differ = {k: (placeholders(en[k]), placeholders(cy[k])) for k in en if k in cy}
+    differ = {k: (format_fields(en[k]), format_fields(cy[k])) for k in en if k in cy}
     assert {k: v for k, v in differ.items() if v[0] != v[1]} == {}
 
 
