@@ -661,6 +661,8 @@ class CalibrationResult:
     report_html: str
     parameter_sets: list[dict[str, Any]] = field(default_factory=list)
     """Bootstrap override sets (``with_overrides`` paths), if ``bootstrap`` > 0."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Bad rows left out per file (only with ``skip_bad_rows``), to be reported."""
 
 
 def calibrate_extract(
@@ -674,8 +676,14 @@ def calibrate_extract(
     bootstrap: int = 0,
     skip_bad_rows: bool = False,
     max_problems: int = 50,
+    workers: int = 1,
+    with_report: bool = True,
 ) -> CalibrationResult:
     """Extract in (paths, bytes, file objects or DataFrames), scenario and report out.
+
+    The one pipeline behind ``acusim calibrate`` and the app's Calibrate page.
+    ``workers``: processes for the bootstrap; ``with_report=False`` skips building the
+    HTML report (``report_html`` is then empty).
 
     Raises :class:`~calibration.extract.ExtractError` for bad input and
     :class:`CalibrationError` for an extract that cannot make a scenario; both carry
@@ -698,10 +706,16 @@ def calibrate_extract(
     spread = None
     if bootstrap > 0:
         sets, spread = bootstrap_parameter_sets(
-            extract, calibration, bootstrap, seed=calibration.settings.seed
+            extract,
+            calibration,
+            bootstrap,
+            seed=calibration.settings.seed,
+            workers=max(1, min(workers, bootstrap)),
         )
-    html = calibration_report(calibration, text, spread)
-    return CalibrationResult(calibration, scenario, mapping, text, html, sets)
+    html = calibration_report(calibration, text, spread) if with_report else ""
+    return CalibrationResult(
+        calibration, scenario, mapping, text, html, sets, dict(extract.skipped)
+    )
 
 
 __all__ = [

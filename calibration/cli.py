@@ -165,15 +165,9 @@ def register(app: typer.Typer) -> None:
         max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
     ) -> None:
         """Fit a scenario to a case-management extract; write it with a report."""
-        from calibration.calibrate import CalibrationError, fit_extract, make_settings
-        from calibration.extract import ExtractError, read_extract
-        from calibration.report import calibration_report
-        from calibration.uncertainty import (
-            bootstrap_parameter_sets,
-            parameter_sets_json,
-            parameter_sets_path,
-        )
-        from calibration.writer import render_scenario
+        from calibration.calibrate import CalibrationError, calibrate_extract, make_settings
+        from calibration.extract import ExtractError
+        from calibration.uncertainty import parameter_sets_json, parameter_sets_path
 
         roles, problems = _pairs(stage_role, "--stage-role")
         changes, more = _pairs(change_point, "--change-point")
@@ -207,35 +201,36 @@ def register(app: typer.Typer) -> None:
                 **util,
             )
             base = _load(template) if template is not None else None
-            extract = read_extract(
+            if bootstrap:
+                err.print(
+                    f"Fitting, then bootstrapping {bootstrap} parameter sets ...",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            result = calibrate_extract(
                 referrals,
                 events,
                 staffing,
                 as_of,
+                settings=settings,
+                template=base,
+                bootstrap=bootstrap,
                 skip_bad_rows=skip_bad_rows,
                 max_problems=max_problems,
+                workers=workers,
+                with_report=report is not None,
             )
-            where = "; the report lists them" if report is not None else ""
-            for file, count in extract.skipped.items():
-                err.print(
-                    f"{file}: skipped {count} bad row(s) (--skip-bad-rows{where})",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            calibration = fit_extract(extract, settings, base)
-            scenario, _, text = render_scenario(calibration)
-            sets: list[dict[str, Any]] = []
-            spread = None
-            if bootstrap:
-                err.print(
-                    f"Bootstrapping {bootstrap} parameter sets ...", highlight=False, soft_wrap=True
-                )
-                sets, spread = bootstrap_parameter_sets(
-                    extract, calibration, bootstrap, seed=seed, workers=min(workers, bootstrap)
-                )
-            html = calibration_report(calibration, text, spread) if report is not None else None
         except (ExtractError, CalibrationError) as exc:
             _fail(exc.lines)
+        calibration, scenario, text = result.calibration, result.scenario, result.yaml_text
+        sets, html = result.parameter_sets, result.report_html or None
+        where = "; the report lists them" if report is not None else ""
+        for file, count in result.skipped.items():
+            err.print(
+                f"{file}: skipped {count} bad row(s) (--skip-bad-rows{where})",
+                highlight=False,
+                soft_wrap=True,
+            )
         for warning in calibration.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         try:
