@@ -22,7 +22,7 @@ import pandas as pd
 from model.replications import estimate, meets, one_sided_bound, run_replications
 from model.scenario import Scenario, ScenarioError, days_from_start, with_overrides
 from model.staffing_search import Evaluation, Staffing
-from model.unit import staffing_schedule
+from model.unit import change_effective_day, staffing_schedule
 
 
 def reporting_from(scenario: Scenario, when: dt.date) -> Scenario:
@@ -70,14 +70,11 @@ def apply_staffing(
             changes[f"roles.{role}.fte"] = fte
             changes[f"roles.{role}.staffing_plan"] = []
             continue
-        definition = scenario.roles[role]
-        kept = []
-        for change in definition.staffing_plan:
-            effective = days_from_start(scenario, change.date)
-            if change.after_recruitment_lead_time and change.change_fte > 0:
-                effective += definition.recruitment_lead_time_days
-            if effective < t:
-                kept.append(change.model_dump(mode="json"))
+        kept = [
+            change.model_dump(mode="json")
+            for change in scenario.roles[role].staffing_plan
+            if change_effective_day(scenario, role, change) < t
+        ]
         before = with_overrides(scenario, {f"roles.{role}.staffing_plan": kept}, "staffing")
         delta = round(fte - fte_at(before, role, from_date), 9)
         if delta != 0:

@@ -26,7 +26,7 @@ import pandas as pd
 import simpy
 
 from model.kpis import Recorder, Visit
-from model.scenario import CATEGORIES, PRIORITIES, Scenario, days_from_start
+from model.scenario import CATEGORIES, PRIORITIES, Scenario, StaffingChange, days_from_start
 from model.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.staff import CaseloadSlots, StaffPool, Task
 from model.stages import Case, RouteTable, StageDraws, condition_matcher
@@ -59,15 +59,22 @@ class _StageRuntime:
     precedence: int
 
 
+def change_effective_day(scenario: Scenario, role_name: str, change: StaffingChange) -> float:
+    """Clock day a staffing change takes effect: joiners recruited for it arrive after the
+    role's recruitment lead time; leavers and transfers on the date itself."""
+    t = days_from_start(scenario, change.date)
+    if change.after_recruitment_lead_time and change.change_fte > 0:
+        t += scenario.roles[role_name].recruitment_lead_time_days
+    return t
+
+
 def staffing_schedule(scenario: Scenario, role_name: str) -> list[tuple[float, float]]:
     """(clock day, FTE from then on) for a role, with recruitment lead times applied."""
     role = scenario.roles[role_name]
-    effective = []
-    for change in role.staffing_plan:
-        t = days_from_start(scenario, change.date)
-        if change.after_recruitment_lead_time and change.change_fte > 0:
-            t += role.recruitment_lead_time_days
-        effective.append((t, change.change_fte))
+    effective = [
+        (change_effective_day(scenario, role_name, change), change.change_fte)
+        for change in role.staffing_plan
+    ]
     effective.sort()
     schedule, fte = [(0.0, role.fte)], role.fte
     for t, delta in effective:
