@@ -63,24 +63,28 @@ def _p90(values: array) -> float:
 
 
 class _Counted:
-    """A (met, total) share that can be evaluated on the fly, overall and per period."""
+    """A (met, total) share that can be evaluated on the fly, overall and per period.
 
-    __slots__ = ("hits", "period_hits", "period_total", "total")
+    Only the per-period counts are kept (the hot path adds to two list cells); the
+    overall share is their sum, taken once at the end."""
+
+    __slots__ = ("period_hits", "period_total")
 
     def __init__(self, n_periods: int = 1) -> None:
-        self.hits = 0
-        self.total = 0
         self.period_hits = [0] * n_periods
         self.period_total = [0] * n_periods
 
     def add(self, hit: bool, period: int = 0) -> None:
-        self.hits += hit
-        self.total += 1
         self.period_hits[period] += hit
         self.period_total[period] += 1
 
+    @property
+    def hits(self) -> int:
+        return sum(self.period_hits)
+
     def share(self) -> float:
-        return self.hits / self.total if self.total else float("nan")
+        total = sum(self.period_total)
+        return self.hits / total if total else float("nan")
 
     def period_shares(self) -> list[float]:
         pairs = zip(self.period_hits, self.period_total, strict=True)
