@@ -58,17 +58,14 @@ from calibration.structure import (
     visits,
     wait_durations,
 )
+from model.problems import Problems
 from model.scenario import Role, Scenario, Stage
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-class CalibrationError(Exception):
+class CalibrationError(Problems):
     """Calibration cannot go on; ``lines`` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 class CalibrationSettings(BaseModel):

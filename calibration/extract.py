@@ -35,6 +35,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from model.problems import Problems
 from model.scenario import CATEGORIES, PRIORITIES
 
 REFERRAL_COLUMNS = ("referral_id", "received_at", "source", "category", "apsp", "priority")
@@ -63,12 +64,8 @@ _SHOWN_VALUE = 40
 ExtractSource = str | os.PathLike | bytes | IO[bytes] | IO[str] | pd.DataFrame
 
 
-class ExtractError(Exception):
+class ExtractError(Problems):
     """An extract that cannot be used; ``lines`` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 @dataclass

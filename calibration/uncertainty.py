@@ -38,6 +38,7 @@ from calibration.calibrate import Calibration, CalibrationError, fit_extract
 from calibration.estimates import fmt
 from calibration.extract import Extract
 from calibration.writer import json_safe, override_values, render_scenario
+from model.problems import Problems
 from model.replications import process_pool, run_replications
 from model.scenario import Scenario, ScenarioError, read_yaml_mapping, with_overrides
 
@@ -48,12 +49,8 @@ MAX_ATTEMPTS_PER_SET = 3
 redrawn, at most this many times per set, and the number redrawn is reported."""
 
 
-class InputUncertaintyError(Exception):
+class InputUncertaintyError(Problems):
     """Input uncertainty cannot be run; ``lines`` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 # --------------------------------------------------------------------------- bootstrap

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from model.distributions import Distribution
+from model.problems import Problems
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -756,12 +757,8 @@ def _unterminated_stages(s: Scenario) -> list[str]:
 # --------------------------------------------------------------------------- loading
 
 
-class ScenarioError(Exception):
+class ScenarioError(Problems):
     """A scenario file that cannot be used; `lines` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 REPLACED_WHOLE = frozenset(

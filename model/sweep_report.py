@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
+from model.problems import Problems
 from model.replications import DEFAULT_CONFIDENCE, estimate, meets, one_sided_bound
 from model.scenario import Scenario, ScenarioError, scenario_from_mapping
 from model.sweep import format_value
@@ -44,12 +45,8 @@ STATUS_TEXT = {
 STATUS_COLOURS = {STATUS_MISSED: "#c0392b", STATUS_MET: "#f0b429", STATUS_CONFIDENT: "#2e8b57"}
 
 
-class ReportError(Exception):
+class ReportError(Problems):
     """A report that cannot be made as asked; ``lines`` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 def is_share(kpi: str) -> bool:

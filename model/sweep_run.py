@@ -38,6 +38,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from model.problems import Problems
 from model.scenario import Scenario
 from model.sweep import Sweep
 from model.sweep_store import RunRecord, SweepStore, utc_now
@@ -57,12 +58,8 @@ PLAIN_PROGRESS_SECONDS = 1.0
 most this often, plus the first and the last, so logs stay readable."""
 
 
-class SweepError(Exception):
+class SweepError(Problems):
     """A sweep that could not be run; ``lines`` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from model.files import write_atomic
+from model.problems import Problems
 from model.results import package_version
 from model.sweep import Sweep
 
@@ -70,12 +71,8 @@ CREATE TABLE IF NOT EXISTS kpis (
 """
 
 
-class StoreError(Exception):
+class StoreError(Problems):
     """A results folder that cannot be used; ``lines`` holds one message per problem."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 @dataclass(frozen=True)
