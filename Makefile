@@ -29,7 +29,7 @@ app: install
 	$(BIN)/streamlit run app/Home.py --server.address 127.0.0.1 --server.port 8501
 
 docs: install
-	$(BIN)/python -m model.reference > docs/scenario-reference.md
+	$(BIN)/python -m model.scenario.reference > docs/scenario-reference.md
 
 bench: install
 	$(BIN)/python benchmarks/engine_throughput.py

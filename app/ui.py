@@ -8,21 +8,22 @@ so nothing depends on seeing the chart (or its colours).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from app import state
-from app.i18n import LANG_KEY, LANG_WIDGET_KEY, LANGUAGES, current_language, number, percent, t
-from model.replications import DEFAULT_CONFIDENCE, Estimate
+from app.formatting import ci_text as ci_text
+from app.formatting import date_text as date_text
+from app.formatting import fmt as fmt
+from app.formatting import level as level
+from app.formatting import period_text as period_text
+from app.i18n import LANG_KEY, LANG_WIDGET_KEY, LANGUAGES, current_language, number, t
+from app.views import View
+from model.replications import Estimate
 from model.scenario import Scenario, ScenarioError
-
-if TYPE_CHECKING:
-    from app.views import View
 
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 """No Plotly toolbar: its buttons are only in English; tables and downloads replace them."""
@@ -58,27 +59,6 @@ def heading(page: str) -> None:
     """The page's title and one-line purpose, from the catalogue (``pages.<page>``)."""
     st.title(t(f"pages.{page}.title"))
     st.markdown(t(f"pages.{page}.intro"))
-
-
-def level() -> str:
-    return f"{DEFAULT_CONFIDENCE:.0%}"
-
-
-def fmt(value: float, digits: int = 1, as_percent: bool = False) -> str:
-    return percent(value, digits) if as_percent else number(value, digits)
-
-
-def ci_text(est: Estimate, digits: int = 1, as_percent: bool = False) -> str:
-    """``95% CI 3.1–4.2; n = 20`` (or 'no interval' when there are too few values)."""
-    if est.n < 2 or math.isnan(est.ci_low):
-        return t("ui.no_ci", n=est.n)
-    return t(
-        "ui.ci",
-        level=level(),
-        low=fmt(est.ci_low, digits, as_percent),
-        high=fmt(est.ci_high, digits, as_percent),
-        n=est.n,
-    )
 
 
 def estimate_card(
@@ -124,19 +104,6 @@ def interval_columns(frame: pd.DataFrame, as_percent: bool = False, digits: int 
         if column in shown.columns:
             shown[column] = [fmt(v, digits, as_percent) for v in shown[column]]
     return shown
-
-
-def date_text(day) -> str:
-    """A date in words in the current language (``1 April 2027``, ``1 Ebrill 2027``)."""
-    return t("ui.date", day=day.day, month=t(f"months.m{day.month}"), year=day.year)
-
-
-def period_text(days: float) -> str:
-    """A length of time as whole months when it is one (365 days -> 12 months), else days."""
-    months = days * 12 / 365
-    if abs(months - round(months)) < 1e-6 and round(months) > 0:
-        return t("units.n_months", n=round(months))
-    return t("units.n_days", n=number(days, 0))
 
 
 def scenario_banner(scenario, results=None) -> None:

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app import charts
+from app.formatting import ci_text, date_text, level, period_text
 from app.i18n import name, number, percent, t
-from app.ui import ci_text, date_text, level, period_text
 from model.replications import Estimate, RunResults
 from model.scenario import Scenario
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+from model.engine.unit import run_replication
 from model.scenario import load_scenario
-from model.unit import run_replication
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from model.replications import default_workers
 from model.scenario import load_scenario
-from model.staffing import SearchProgress, search_staffing
+from planning.staffing.recommend import SearchProgress, search_staffing
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 600

@@ -38,9 +38,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from model.sweep import Sweep, load_sweep
-from model.sweep_run import DaskBackend, LocalBackend, run_sweep
-from model.sweep_store import SweepStore, read_store
+from planning.sweeps.design import Sweep, load_sweep
+from planning.sweeps.run import DaskBackend, LocalBackend, run_sweep
+from planning.sweeps.store import SweepStore, read_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def measure(setup: str, sweep_file: Path, out: Path) -> float:
             with Client(cluster.scheduler_address) as client:
                 # A long-lived cluster has imported the model already: a fresh worker
                 # process spends a second or two importing scipy, pandas and the engine.
-                client.run(importlib.import_module, "model.sweep_run")
+                client.run(importlib.import_module, "planning.sweeps.run")
                 on = client.run(dask.config.get, "distributed.worker.profile.enabled")
                 assert set(on.values()) == {profiler}, on
             return timed_sweep(sweep, out, DaskBackend(cluster.scheduler_address, 60))

@@ -5,13 +5,9 @@ paths, bytes, uploaded files or DataFrames in; a :class:`CalibrationResult` with
 validated scenario, its commented YAML and the HTML report out.
 """
 
-from calibration.calibrate import (
-    CalibrationError,
-    CalibrationResult,
-    CalibrationSettings,
-    calibrate_extract,
-)
 from calibration.extract import ExtractError
+from calibration.pipeline import CalibrationResult, calibrate_extract
+from calibration.types import CalibrationError, CalibrationSettings
 
 __all__ = [
     "CalibrationError",

@@ -1,6 +1,6 @@
 """Referral rates per source: level, trend, a change point, seasonality, over-dispersion.
 
-The fitted model is exactly the one the engine simulates (``model.sources``), so the
+The fitted model is exactly the one the engine simulates (``model.engine.sources``), so the
 fitted numbers can be written straight into a scenario:
 
     rate(day d) = base x ramp(d) x step(d) x seasonal(month of d)

@@ -20,10 +20,10 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from calibration.arrivals import ArrivalFit
-from calibration.calibrate import Calibration, StageFit
 from calibration.durations import DurationFit
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
+from calibration.types import Calibration, StageFit
 from model.results import package_version
 
 _STYLE = """

@@ -2,7 +2,7 @@
 
 A synthetic extract has *known* true parameters, which is what a round-trip test of
 calibration needs, and it lets people practise calibration without touching real case
-data. It is one replication of the engine (``model.unit.run_replication`` with case
+data. It is one replication of the engine (``model.engine.unit.run_replication`` with case
 records) over the years before the as-of date, with no initial backlog and no warm-up
 (the unit's records start empty, as a new case system's would), written exactly as
 docs/case-extract.md describes. Identifiers are synthetic (``R000001``); nothing else
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from calibration.extract import EVENT_COLUMNS, REFERRAL_COLUMNS, STAFFING_COLUMNS
+from model.engine.unit import run_replication, staffing_schedule
 from model.scenario import Scenario, with_overrides
-from model.unit import run_replication, staffing_schedule
 
 DAYS_PER_YEAR = 365.0
 

@@ -34,9 +34,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calibration.calibrate import Calibration, CalibrationError, fit_extract
+from calibration.calibrate import fit_extract
 from calibration.estimates import fmt
 from calibration.extract import Extract
+from calibration.types import Calibration, CalibrationError
 from calibration.writer import json_safe, override_values, render_scenario
 from model.problems import Problems
 from model.replications import process_pool, run_replications

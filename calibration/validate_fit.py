@@ -32,9 +32,9 @@ from calibration.structure import (
     visits,
     wait_durations,
 )
+from model.engine.sources import DAYS_PER_WEEK
 from model.replications import estimate, run_replications
 from model.scenario import Scenario, with_overrides
-from model.sources import DAYS_PER_WEEK
 
 BAND_CONFIDENCE = 0.95
 """The simulated band is a 95% prediction interval for one week's value: mean +- t x sd x

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from calibration.calibrate import Calibration, CalibrationError, RoleSpec, StageFit
 from calibration.commented_yaml import Path, dump
 from calibration.durations import PARAMETER_NAMES, DurationFit
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
+from calibration.types import Calibration, CalibrationError, RoleSpec, StageFit
 from model.results import package_version
 from model.scenario import Scenario, ScenarioError, scenario_from_mapping
 

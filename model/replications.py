@@ -1,7 +1,7 @@
 """Many replications: seeds, parallel execution and confidence intervals.
 
 Replication ``r`` of a run with seed ``s`` is always simulated from the same
-streams (``model.streams``), so the results are identical whether the
+streams (``model.engine.streams``), so the results are identical whether the
 replications run in this process, in N worker processes, or elsewhere; they
 are gathered and ordered by replication index before anything is summed.
 
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from model.engine.unit import ReplicationResult, run_replication
 from model.scenario import Scenario
-from model.unit import ReplicationResult, run_replication
 
 DEFAULT_CONFIDENCE = 0.95
 
@@ -113,7 +113,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("fork")
     else:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["model.unit"])
+        context.set_forkserver_preload(["model.engine.unit"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 

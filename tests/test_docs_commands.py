@@ -38,9 +38,9 @@ from pathlib import Path
 
 import pytest
 
-from model.diagram import mermaid_flowchart
 from model.scenario import load_scenario
 from tests.conftest import ROOT
+from verification.diagram import mermaid_flowchart
 
 pytestmark = pytest.mark.e2e
 
@@ -112,7 +112,7 @@ def runnable(command: str, scheduler: str | None = None) -> str:
             words[i + 1] = scheduler
     subcommand = words[0] if words else ""
     words = words + FAST.get(subcommand, [])
-    return f"{shlex.quote(sys.executable)} -m model {_render(words + rest)}"
+    return f"{shlex.quote(sys.executable)} -m acusim {_render(words + rest)}"
 
 
 def saved_files(text: str) -> list[tuple[str, str]]:
@@ -203,8 +203,8 @@ acusim: not a command in a yaml block
     ]
     fast = runnable(commands[2])
     assert fast.endswith("--replications 2 --workers 1 > summary.json")
-    assert "-m model run scenarios/baseline.yaml --json --horizon-years 0.25" in fast
-    assert runnable(commands[1]).endswith("-m model validate 'my file.yaml'")
+    assert "-m acusim run scenarios/baseline.yaml --json --horizon-years 0.25" in fast
+    assert runnable(commands[1]).endswith("-m acusim validate 'my file.yaml'")
     sweep = "acusim sweep s.yaml --scheduler tcp://HOST:8786 --out r"
     assert "--scheduler tcp://127.0.0.1:9999 --out r" in runnable(sweep, "tcp://127.0.0.1:9999")
     calibrate = "acusim calibrate -o c.yaml --bootstrap 100"

@@ -1,7 +1,7 @@
 """Where the work comes from: referrals and staff-hours by source, and the same force with
 and without ICT monitoring side by side (the question in the Commissioner's letter).
 
-Tables come from ``model.demand`` (staff-hours by role and source with intervals and FTE
+Tables come from ``planning.demand`` (staff-hours by role and source with intervals and FTE
 equivalents; paired differences between two runs with common random numbers)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import streamlit as st
 from app import charts, runs, state, ui, views
 from app.i18n import number, t
 from model.compare import paired_differences
-from model.demand import ALL_SOURCES, compare_demand, demand_by_role, demand_table
 from model.replications import RunResults
 from model.scenario import MonitoringSource, Scenario, with_overrides
+from planning.demand import ALL_SOURCES, compare_demand, demand_by_role, demand_table
 
 WITHOUT_SUFFIX = "_without_monitoring"
 HEADLINE_KPIS = ("backlog_end_total", "pcc_investigations_over_share", "referrals_total")

@@ -1,6 +1,7 @@
 """Staffing page: the cheapest establishment meeting every target with confidence
-(``model.staffing.search_staffing``), its cost against today's, the trade-off curve for the
-role that binds, and when recruitment must start (``model.staffing.recruitment_plan``)."""
+(``planning.staffing.recommend.search_staffing``), its cost against today's, the
+trade-off curve for the role that binds, and when recruitment must start
+(``planning.staffing.recommend.recruitment_plan``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from app import charts, runs, state, ui, views
 from app.i18n import number, percent, t
 from model.replications import meets
 from model.scenario import Scenario, ScenarioError
-from model.staffing import SearchProgress, StaffingResult, recruitment_plan, search_staffing
+from planning.staffing.recommend import (
+    SearchProgress,
+    StaffingResult,
+    recruitment_plan,
+    search_staffing,
+)
 
 MIN_FIXED_RUNS = 3
 """The search needs at least three runs per staffing tried."""

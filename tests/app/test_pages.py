@@ -13,10 +13,10 @@ import pytest
 from app.i18n import catalogue, number, percent
 from app.ui import ci_text
 from model.compare import paired_differences
-from model.demand import compare_demand
 from model.replications import run_replications
 from model.scenario import load_scenario, with_overrides
-from model.staffing import search_staffing
+from planning.demand import compare_demand
+from planning.staffing.recommend import search_staffing
 from tests.app.conftest import click, fast_app, go, open_app
 from tests.conftest import SCENARIOS
 

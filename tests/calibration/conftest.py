@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from calibration.calibrate import Calibration, CalibrationSettings, fit_extract
+from calibration.calibrate import fit_extract
 from calibration.extract import Extract, read_extract
 from calibration.synth import SyntheticExtract, synthesise
+from calibration.types import Calibration, CalibrationSettings
 from model.scenario import Scenario, scenario_from_mapping
 
 AS_OF = dt.date(2025, 1, 1)

@@ -23,7 +23,7 @@ SECRET = "Zebedee Quartermaine-Secret"
 
 def acusim(*args: str | Path) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "model", *map(str, args)],
+        [sys.executable, "-m", "acusim", *map(str, args)],
         cwd=ROOT,
         capture_output=True,
         text=True,

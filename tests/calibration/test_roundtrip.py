@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from calibration.calibrate import Calibration
+from calibration.types import Calibration
 from calibration.writer import render_scenario
 from model.scenario import load_scenario
 from tests.calibration.conftest import HOURS_PER_DAY, STEP_DATE, TRUE

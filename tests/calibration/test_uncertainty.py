@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.calibrate import Calibration
 from calibration.extract import Extract
+from calibration.types import Calibration
 from calibration.uncertainty import (
     InputUncertaintyError,
     bootstrap_parameter_sets,

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 def acusim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "model", *args],
+        [sys.executable, "-m", "acusim", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

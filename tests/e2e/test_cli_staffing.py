@@ -21,7 +21,7 @@ EXIT_INFEASIBLE = 3
 
 def acusim(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "model", *args],
+        [sys.executable, "-m", "acusim", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

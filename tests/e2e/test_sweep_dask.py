@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from model.sweep import Sweep, load_sweep
-from model.sweep_run import DaskBackend, LocalBackend, run_sweep
-from model.sweep_store import SweepStore, read_store
+from planning.sweeps.design import Sweep, load_sweep
+from planning.sweeps.run import DaskBackend, LocalBackend, run_sweep
+from planning.sweeps.store import SweepStore, read_store
 from tests.conftest import ROOT
-from tests.test_sweep import write_sweep
+from tests.planning.sweeps.test_sweep import write_sweep
 
 pytestmark = pytest.mark.e2e
 
@@ -159,7 +159,7 @@ def test_a_scheduler_address_gives_identical_results(
         [
             sys.executable,
             "-m",
-            "model",
+            "acusim",
             "sweep",
             str(sweep.path),
             "--scheduler",

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.sweep import Sweep, load_sweep
-from model.sweep_run import LocalBackend, run_sweep
-from model.sweep_store import SweepStore, read_store
+from planning.sweeps.design import Sweep, load_sweep
+from planning.sweeps.run import LocalBackend, run_sweep
+from planning.sweeps.store import SweepStore, read_store
 from tests.conftest import ROOT
-from tests.test_sweep import write_sweep
+from tests.planning.sweeps.test_sweep import write_sweep
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +50,7 @@ def uninterrupted(sweep: Sweep, tmp_path_factory: pytest.TempPathFactory) -> pd.
 
 def acusim_sweep(sweep: Sweep, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "model", "sweep", str(sweep.path), "--out", str(out), *extra],
+        [sys.executable, "-m", "acusim", "sweep", str(sweep.path), "--out", str(out), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -132,7 +132,7 @@ def test_rerunning_a_finished_sweep_runs_nothing_and_a_changed_one_is_refused(
     changed = sweep.path.with_name("changed.yaml")
     changed.write_text(sweep.path.read_text().replace("seed: 7", "seed: 8"))
     refused = subprocess.run(
-        [sys.executable, "-m", "model", "sweep", str(changed), "--out", str(out)],
+        [sys.executable, "-m", "acusim", "sweep", str(changed), "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,0 +1,37 @@
+"""What every ``acusim`` command shares: the consoles, exit codes, one-line errors, loading.
+
+Errors a user can cause (a bad scenario file, an unwritable output folder)
+are printed as one line each on stderr with a non-zero exit, never as a
+traceback. Progress goes to stderr so ``--json`` output on stdout stays clean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from model.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+def fail(lines: list[str], code: int = EXIT_BAD_INPUT) -> None:
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def load(path: Path, horizon_years: float | None = None) -> Scenario:
+    try:
+        scenario = load_scenario(path)
+        if horizon_years is not None:
+            scenario = with_overrides(scenario, {"horizon_years": horizon_years}, "--horizon-years")
+    except ScenarioError as exc:
+        fail(exc.lines)
+    return scenario

@@ -1,0 +1,46 @@
+"""Figures and dates in words for the current language: intervals, dates, periods.
+
+Shared by the page furniture (:mod:`app.ui`) and the chart views
+(:mod:`app.views`), so neither needs the other for formatting.
+"""
+
+from __future__ import annotations
+
+import math
+
+from app.i18n import number, percent, t
+from model.replications import DEFAULT_CONFIDENCE, Estimate
+
+
+def level() -> str:
+    return f"{DEFAULT_CONFIDENCE:.0%}"
+
+
+def fmt(value: float, digits: int = 1, as_percent: bool = False) -> str:
+    return percent(value, digits) if as_percent else number(value, digits)
+
+
+def ci_text(est: Estimate, digits: int = 1, as_percent: bool = False) -> str:
+    """``95% CI 3.1–4.2; n = 20`` (or 'no interval' when there are too few values)."""
+    if est.n < 2 or math.isnan(est.ci_low):
+        return t("ui.no_ci", n=est.n)
+    return t(
+        "ui.ci",
+        level=level(),
+        low=fmt(est.ci_low, digits, as_percent),
+        high=fmt(est.ci_high, digits, as_percent),
+        n=est.n,
+    )
+
+
+def date_text(day) -> str:
+    """A date in words in the current language (``1 April 2027``, ``1 Ebrill 2027``)."""
+    return t("ui.date", day=day.day, month=t(f"months.m{day.month}"), year=day.year)
+
+
+def period_text(days: float) -> str:
+    """A length of time as whole months when it is one (365 days -> 12 months), else days."""
+    months = days * 12 / 365
+    if abs(months - round(months)) < 1e-6 and round(months) > 0:
+        return t("units.n_months", n=round(months))
+    return t("units.n_days", n=number(days, 0))

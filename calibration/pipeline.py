@@ -1,0 +1,84 @@
+"""The one calibration pipeline: extract in, validated scenario, commented YAML and report out.
+
+Behind ``acusim calibrate`` and the app's Calibrate page; nothing here is
+written to disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from calibration.calibrate import fit_extract
+from calibration.extract import ExtractSource, read_extract
+from calibration.report import calibration_report
+from calibration.types import Calibration, CalibrationSettings
+from calibration.uncertainty import bootstrap_parameter_sets
+from calibration.writer import render_scenario
+from model.scenario import Scenario
+
+
+@dataclass
+class CalibrationResult:
+    """What ``calibrate_extract`` returns: the scenario three ways, the report, the fits."""
+
+    calibration: Calibration
+    scenario: Scenario
+    mapping: dict[str, Any]
+    yaml_text: str
+    report_html: str
+    parameter_sets: list[dict[str, Any]] = field(default_factory=list)
+    """Bootstrap override sets (``with_overrides`` paths), if ``bootstrap`` > 0."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Bad rows left out per file (only with ``skip_bad_rows``), to be reported."""
+
+
+def calibrate_extract(
+    referrals: ExtractSource,
+    events: ExtractSource,
+    staffing: ExtractSource | None = None,
+    as_of: str | dt.date | dt.datetime | None = None,
+    *,
+    settings: CalibrationSettings | None = None,
+    template: Scenario | None = None,
+    bootstrap: int = 0,
+    skip_bad_rows: bool = False,
+    max_problems: int = 50,
+    workers: int = 1,
+    with_report: bool = True,
+) -> CalibrationResult:
+    """Extract in (paths, bytes, file objects or DataFrames), scenario and report out.
+
+    The one pipeline behind ``acusim calibrate`` and the app's Calibrate page.
+    ``workers``: processes for the bootstrap; ``with_report=False`` skips building the
+    HTML report (``report_html`` is then empty).
+
+    Raises :class:`~calibration.extract.ExtractError` for bad input and
+    :class:`CalibrationError` for an extract that cannot make a scenario; both carry
+    ``lines``, one message per problem. Nothing is written to disk."""
+
+    extract = read_extract(
+        referrals,
+        events,
+        staffing,
+        as_of,
+        skip_bad_rows=skip_bad_rows,
+        max_problems=max_problems,
+    )
+    calibration = fit_extract(extract, settings, template)
+    scenario, mapping, text = render_scenario(calibration)
+    sets: list[dict[str, Any]] = []
+    spread = None
+    if bootstrap > 0:
+        sets, spread = bootstrap_parameter_sets(
+            extract,
+            calibration,
+            bootstrap,
+            seed=calibration.settings.seed,
+            workers=max(1, min(workers, bootstrap)),
+        )
+    html = calibration_report(calibration, text, spread) if with_report else ""
+    return CalibrationResult(
+        calibration, scenario, mapping, text, html, sets, dict(extract.skipped)
+    )

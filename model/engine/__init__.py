@@ -1,0 +1,1 @@
+"""The discrete-event model of the unit: sources, stages, staff pools, random streams and KPIs."""

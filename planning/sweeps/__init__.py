@@ -1,0 +1,1 @@
+"""Scenario sweeps: designs of variants, running them locally or on Dask, a store, a report."""

@@ -1,0 +1,1 @@
+"""``acusim verify``: the engine checked against queueing theory and identities, and its diagram."""
