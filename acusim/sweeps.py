@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # scipy, pandas, duckdb, pyarrow, plotly, dask: loaded inside
     from planning.sweeps.run import Backend, SweepOutcome
 
 DEFAULT_HEATMAP_KPI = "pcc_investigations_over_share"
-"""The default of `acusim report --heatmap-kpi`: planning.sweeps.report.DEFAULT_HEATMAP_KPI, written
-out so that the CLI starts without importing plotly (tests/e2e/test_startup.py checks they agree)."""
+"""The default of `acusim report --heatmap-kpi`: planning.sweeps.report.DEFAULT_HEATMAP_KPI,
+written out so the CLI starts without importing plotly (tests/e2e/test_startup.py: they agree)."""
 
 DEFAULT_RESULTS_ROOT = Path("results")
 """Where `acusim sweep` stores results without --out: results/<sweep file name>/."""

@@ -92,7 +92,7 @@ class StaffPool:
 
     # ------------------------------------------------------------ accounting
     def _advance(self) -> None:
-        now = self.env.now
+        now = self.env._now
         if now > self._last:
             elapsed = now - self._last
             self.busy_area += self.busy_fte * elapsed
@@ -152,7 +152,7 @@ class StaffPool:
         server.task = task
         task.server = server
         self.busy_fte += server.weight
-        task.started = self.env.now
+        task.started = self.env._now
         self._on_start(task)
         duration = task.hours / (server.weight * self.hours_per_day)
         finished = Timeout(self.env, duration, task)

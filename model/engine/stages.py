@@ -33,6 +33,7 @@ class Case:
         "group",
         "id",
         "index",
+        "key",
         "priority",
         "received",
         "runtime",
@@ -61,6 +62,7 @@ class Case:
         self.apsp = apsp
         self.priority = priority
         self.received = received
+        self.key = (category, apsp, priority, source)  # what routing depends on
         self.visits = [0] * n_stages
         # Where the case is now (set by the engine as it moves): its stage's runtime, the
         # open visit, the next external delay to consider and the stage's draws for its group.
@@ -120,16 +122,17 @@ class RouteTable:
 
     def choose(self, case: Case, u: float) -> str:
         """The destination for ``case`` given a uniform random number ``u``."""
-        key = (case.category, case.apsp, case.priority, case.source)
-        table = self._cache.get(key)
+        table = self._cache.get(case.key)
         if table is None:
             table = next((t for match, t in self._rules if match(case)), self._default)
-            self._cache[key] = table
+            self._cache[case.key] = table
         names, cumulative = table
         return names[bisect.bisect_right(cumulative, u)]
 
 
-DRAW_BLOCK = 512
+_BLOCK_BITS = 9
+DRAW_BLOCK = 1 << _BLOCK_BITS  # 512
+_IN_BLOCK = DRAW_BLOCK - 1
 """Per-case random numbers are drawn this many at a time, as cases need them, and a block is
 dropped once every case it serves is closed: memory follows the open cases, not the run."""
 
@@ -199,10 +202,10 @@ class _GroupDraws:
 
     def get(self, index: int, visit: int) -> float:
         if visit == 0 and index < self._size:
-            block = self.blocks.get(index // DRAW_BLOCK)
+            block = self.blocks.get(index >> _BLOCK_BITS)
             if block is None:
-                block = self._draw_to(index // DRAW_BLOCK)
-            return block[index % DRAW_BLOCK]
+                block = self._draw_to(index >> _BLOCK_BITS)
+            return block[index & _IN_BLOCK]
         return self._tail_value()
 
     def _tail_value(self) -> float:
@@ -221,18 +224,19 @@ def _uniform(rng: np.random.Generator, size: int) -> np.ndarray:
 
 class StageGroupDraws:
     """One stage's random numbers for the cases of one group (a source, or a backlog entry),
-    resolved once so a case's visit reads them without looking anything up by name."""
+    resolved once so a case's visit reads them without looking anything up by name:
+    ``effort.get(case.index, visit)``, ``route.get(...)``, ``delay(case.index, visit, k)``."""
 
-    __slots__ = ("_delay_u", "_delays", "_effort", "_route")
+    __slots__ = ("_delay_u", "_delays", "effort", "route")
 
     def __init__(self, draws: StageDraws, group: str) -> None:
         stage = draws.stage
-        self._effort = (
+        self.effort = (
             None
             if stage.effort_hours is None
             else draws.table("effort", group, stage.effort_hours.sample)
         )
-        self._route = draws.table("routing", group, _uniform)
+        self.route = draws.table("routing", group, _uniform)
         self._delay_u = [
             draws.table(f"delay_u.{d.name}", group, _uniform) for d in stage.external_delays
         ]
@@ -241,15 +245,9 @@ class StageGroupDraws:
             for d in stage.external_delays
         ]
 
-    def effort(self, case: Case, visit: int) -> float:
-        return self._effort.get(case.index, visit)
-
-    def route(self, case: Case, visit: int) -> float:
-        return self._route.get(case.index, visit)
-
-    def delay(self, case: Case, visit: int, k: int) -> tuple[float, float]:
-        """(uniform for whether the delay happens, its duration in days)."""
-        return self._delay_u[k].get(case.index, visit), self._delays[k].get(case.index, visit)
+    def delay(self, index: int, visit: int, k: int) -> tuple[float, float]:
+        """(uniform for whether the delay happens, its duration in days) for case ``index``."""
+        return self._delay_u[k].get(index, visit), self._delays[k].get(index, visit)
 
 
 class StageDraws:

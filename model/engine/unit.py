@@ -155,7 +155,7 @@ class UnitModel:
 
         def on_finish(task: Task) -> None:
             visit: Visit = task.owner
-            self.recorder.work_done(r, visit.case.source, task.hours, self.env.now)
+            self.recorder.work_done(r, visit.case.source, task.hours, self.env._now)
 
         return StaffPool(self.env, role.casework_hours_per_day, self._on_work_start, on_finish)
 
@@ -207,13 +207,13 @@ class UnitModel:
 
     def _on_work_start(self, task: Task) -> None:
         visit: Visit = task.owner
-        if self.stages[visit.stage].slots is None and visit.allocated != visit.allocated:
-            self.recorder.allocated(visit, self.env.now)
+        if visit.allocated != visit.allocated and self.stages[visit.stage].slots is None:
+            self.recorder.allocated(visit, self.env._now)
 
     def _enter(self, case: Case, stage: _StageRuntime, preexisting: str | None = None) -> None:
         """Start ``case``'s visit to ``stage``; ``preexisting`` is 'waiting' or 'in_progress'
         for backlog cases."""
-        now = self.env.now
+        now = self.env._now
         visit_no = case.visits[stage.index]
         case.visits[stage.index] = visit_no + 1
         visit = Visit(case, stage.index, visit_no, case.received if preexisting else now)
@@ -235,7 +235,7 @@ class UnitModel:
 
     def _slot_granted(self, event: Event) -> None:
         case: Case = event._value
-        self.recorder.allocated(case.visit, self.env.now)
+        self.recorder.allocated(case.visit, self.env._now)
         self._work(case, 1.0, None)
 
     def _work(self, case: Case, effort_share: float, rank: int | None) -> None:
@@ -243,19 +243,25 @@ class UnitModel:
         stage = case.runtime
         visit = case.visit
         if stage.pool is not None:
-            hours = case.draws.effort(case, visit.visit_no) * effort_share
-            task = Task(hours, visit)
-            stage.pool.request(self._key(stage, case, rank), task).callbacks.append(self._worked)
+            hours = case.draws.effort.get(case.index, visit.visit_no) * effort_share
+            self._seq += 1  # queue key: (stage precedence, priority rank, arrival order)
+            if rank is None:
+                rank = 0 if stage.fifo else case.priority
+            key = (stage.precedence, rank, self._seq)
+            stage.pool.request(key, Task(hours, visit)).callbacks.append(self._worked)
             return
         if visit.allocated != visit.allocated:
-            self.recorder.allocated(visit, self.env.now)
+            self.recorder.allocated(visit, self.env._now)
         case.delay = 0
         self._delays(case)
 
     def _worked(self, event: Event) -> None:
         case: Case = event._value.owner.case
-        case.delay = 0
-        self._delays(case)
+        if case.runtime.delays:
+            case.delay = 0
+            self._delays(case)
+        else:
+            self._leave(case)
 
     def _delays(self, case: Case) -> None:
         """The stage's external delays from ``case.delay`` on, each after the one before."""
@@ -263,7 +269,7 @@ class UnitModel:
         for k in range(case.delay, len(delays)):
             matches, probability = delays[k]
             if matches(case):
-                u, duration = case.draws.delay(case, case.visit.visit_no, k)
+                u, duration = case.draws.delay(case.index, case.visit.visit_no, k)
                 if u < probability:
                     case.delay = k + 1
                     Timeout(self.env, duration, case).callbacks.append(self._delay_over)
@@ -277,11 +283,11 @@ class UnitModel:
         """The visit ends: free the slot, route the case to its next stage or close it."""
         stage = case.runtime
         visit = case.visit
-        now = self.env.now
+        now = self.env._now
         if stage.slots is not None:
             stage.slots.release()
         self.recorder.exited(visit, now)
-        destination = stage.routes.choose(case, case.draws.route(case, visit.visit_no))
+        destination = stage.routes.choose(case, case.draws.route.get(case.index, visit.visit_no))
         if self.case_rows is not None:
             self.case_rows.append(
                 (
@@ -372,8 +378,8 @@ class UnitModel:
         upcoming = self._next_arrival
         while upcoming is not None:
             t, s, j = upcoming
-            if t > env.now:
-                Timeout(env, t - env.now).callbacks.append(self._arrival)
+            if t > env._now:
+                Timeout(env, t - env._now).callbacks.append(self._arrival)
                 break
             name, source, attrs, entry = self._feeds[s]
             case = self._new_case(name, j, source, attrs, t)
