@@ -130,8 +130,8 @@ class RouteTable:
         return names[bisect.bisect_right(cumulative, u)]
 
 
-_BLOCK_BITS = 9
-DRAW_BLOCK = 1 << _BLOCK_BITS  # 512
+_BLOCK_BITS = 6
+DRAW_BLOCK = 1 << _BLOCK_BITS  # 64
 _IN_BLOCK = DRAW_BLOCK - 1
 """Per-case random numbers are drawn this many at a time, as cases need them, and a block is
 dropped once every case it serves is closed: memory follows the open cases, not the run."""

@@ -59,18 +59,19 @@ def test_group_draws_give_the_defined_numbers_in_any_order(family: str) -> None:
     first visit, and the stream's values after the whole draw, in turn, for re-visits."""
     sampler = FAMILIES[family]
     size = 2 * DRAW_BLOCK + 40
-    whole = sampler(_rng(), size + 3)
+    revisits = (5, size // 2, size - 3)  # steps at which a re-visit comes in
+    whole = sampler(_rng(), size + len(revisits))
     life = GroupLife(size)
     table = _GroupDraws(_rng, sampler, size, life)
     order = np.random.default_rng(1).permutation(size).tolist()
     got = {}
     for step, i in enumerate(order):
         got[i] = table.get(i, 0)
-        if step in (5, 700, 1000):  # re-visits interleaved with first visits
+        if step in revisits:  # re-visits interleaved with first visits
             got[("tail", step)] = table.get(i, 1)
         life.closed(i)
     assert [got[i] for i in range(size)] == whole[:size].tolist()
-    assert [got[("tail", s)] for s in (5, 700, 1000)] == whole[size:].tolist()
+    assert [got[("tail", s)] for s in revisits] == whole[size:].tolist()
     assert table.blocks == {}  # every case closed: no block is kept
 
 
