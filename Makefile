@@ -33,6 +33,8 @@ docs: install
 
 bench: install
 	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python benchmarks/memory_per_case.py
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/sweep_parallel.py
 	$(BIN)/python benchmarks/staffing_search.py
 	$(BIN)/python benchmarks/app_latency.py  # needs Chromium (apt-get install chromium)

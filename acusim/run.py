@@ -15,7 +15,6 @@ from acusim.console import EXIT_FAILED, err, fail, load, out
 from acusim.options import HorizonOption, SeedOption, WorkersOption
 from model.engine.sources import DAYS_PER_WEEK, rate_per_day
 from model.replications import RunResults, default_workers, run_replications
-from model.results import summary_json, write_outputs
 
 
 def register(app: typer.Typer) -> None:
@@ -140,6 +139,8 @@ def run(
     ] = None,
 ) -> None:
     """Simulate a scenario and report its KPIs with 95% confidence intervals."""
+    from model.results import summary_json, write_outputs  # pandas, pyarrow: only here
+
     scenario = load(scenario_file, horizon_years)
     n = replications or scenario.replications
     if input_uncertainty is not None:

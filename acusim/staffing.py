@@ -16,9 +16,8 @@ import math
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -33,6 +32,9 @@ from model.replications import (
     run_replications,
 )
 from model.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:  # pandas loads inside the commands that use it
+    import pandas as pd
 
 EXIT_INFEASIBLE = 3
 """Exit code of ``acusim staff`` when the targets cannot all be met (or not confirmed)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,18 +18,14 @@ from rich.table import Table
 from acusim.console import EXIT_FAILED, err, fail, out
 from model.replications import DEFAULT_CONFIDENCE, default_workers
 from model.scenario import ScenarioError
-from planning.sweeps.design import Sweep, load_sweep
-from planning.sweeps.report import DEFAULT_HEATMAP_KPI, ReportError, build_report, write_report
-from planning.sweeps.run import (
-    Backend,
-    DaskBackend,
-    LocalBackend,
-    SweepError,
-    SweepOutcome,
-    SweepProgress,
-    run_sweep,
-)
-from planning.sweeps.store import StoreError, SweepStore
+
+if TYPE_CHECKING:  # scipy, pandas, duckdb, pyarrow, plotly, dask: loaded inside the commands
+    from planning.sweeps.design import Sweep
+    from planning.sweeps.run import Backend, SweepOutcome
+
+DEFAULT_HEATMAP_KPI = "pcc_investigations_over_share"
+"""The default of `acusim report --heatmap-kpi`: planning.sweeps.report.DEFAULT_HEATMAP_KPI,
+written out so the CLI starts without importing plotly (tests/e2e/test_startup.py: they agree)."""
 
 DEFAULT_RESULTS_ROOT = Path("results")
 """Where `acusim sweep` stores results without --out: results/<sweep file name>/."""
@@ -93,6 +89,9 @@ def register(app: typer.Typer) -> None:
         ] = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         """Simulate every variant of a sweep, storing each run as it finishes."""
+        from planning.sweeps.design import load_sweep
+        from planning.sweeps.run import DaskBackend, LocalBackend, SweepError
+
         if scheduler is not None and workers is not None:
             fail(
                 [
@@ -135,6 +134,9 @@ def register(app: typer.Typer) -> None:
         spec: Sweep, out_path: Path, backend: Backend, resume: bool, chunk_size: int | None
     ) -> SweepOutcome:
         """Open the store and run; every way it can end becomes a message and exit code."""
+        from planning.sweeps.run import SweepError, SweepProgress, run_sweep
+        from planning.sweeps.store import StoreError, SweepStore
+
         try:
             store = SweepStore.open(out_path, spec, resume=resume)
         except StoreError as exc:
@@ -219,6 +221,9 @@ def register(app: typer.Typer) -> None:
         ] = DEFAULT_CONFIDENCE,
     ) -> None:
         """Summarise a sweep: KPIs per variant with CIs, a heat map and targets met or missed."""
+        from planning.sweeps.report import ReportError, build_report, write_report
+        from planning.sweeps.store import StoreError
+
         try:
             summary = build_report(results_dir, confidence)
             columns = list(kpis) if kpis else summary.default_kpis()

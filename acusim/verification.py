@@ -19,7 +19,6 @@ from rich.table import Table
 from acusim.console import EXIT_FAILED, err, fail, load, out
 from acusim.options import WorkersOption
 from model.replications import default_workers
-from model.results import package_version
 from verification.checks import (
     DEFAULT_FAMILY_CONFIDENCE,
     DEFAULT_SEED,
@@ -140,6 +139,8 @@ def _html_row(check: Check) -> str:
 
 def render_html(report: VerifyReport, when: dt.datetime | None = None) -> str:
     """The same table as a self-contained HTML page (no scripts, nothing fetched)."""
+    from model.results import package_version  # pandas: only when a page is written
+
     when = when or dt.datetime.now(dt.UTC)
     rows = []
     for group, (title, _) in GROUPS.items():

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
-from scipy import special
-
 
 def erlang_c(c: int, a: float) -> float:
     """Probability an arrival waits in M/M/c (Erlang C); 1 if the system is unstable."""
+    from scipy import special  # on first use: importing this module stays cheap
+
     if c <= 0 or a >= c:
         return 1.0
     # Stable form: ratio of Poisson terms avoids factorial overflow for large c.

@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from model.engine.unit import ReplicationResult, run_replication
-from model.scenario import Scenario
+if TYPE_CHECKING:  # pandas, scipy and the engine load on first use: `acusim --help` stays fast
+    import pandas as pd
+
+    from model.engine.unit import ReplicationResult
+    from model.scenario import Scenario
 
 DEFAULT_CONFIDENCE = 0.95
 
@@ -64,7 +66,7 @@ def estimate(values: Iterable[float], confidence: float = DEFAULT_CONFIDENCE) ->
     mean = float(x.mean())
     if n == 1:
         return Estimate(mean, math.nan, math.nan, math.nan, 1)
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(_t_ppf((1 + confidence) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return Estimate(mean, mean - half, mean + half, half, n)
 
 
@@ -76,8 +78,15 @@ def one_sided_bound(
     x = x[np.isfinite(x)]
     if x.size < 2:
         return math.nan
-    margin = float(stats.t.ppf(confidence, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    margin = float(_t_ppf(confidence, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return float(x.mean() - margin) if direction == ">=" else float(x.mean() + margin)
+
+
+def _t_ppf(q, df):
+    """Student-t quantile; scipy is imported here, on first use, not when the CLI starts."""
+    from scipy import stats
+
+    return stats.t.ppf(q, df)
 
 
 def meets(value: float, direction: str, threshold: float) -> bool:
@@ -90,6 +99,8 @@ def meets(value: float, direction: str, threshold: float) -> bool:
 def _run_chunk(
     scenario: Scenario, seed: int, replications: Sequence[int], record_cases: bool
 ) -> list[ReplicationResult]:
+    from model.engine.unit import run_replication
+
     return [run_replication(scenario, seed, r, record_cases) for r in replications]
 
 
@@ -134,6 +145,11 @@ def run_replications(
     n = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     indices = list(range(first_replication, first_replication + n))
+    from model.engine.unit import run_replication  # before forking: workers inherit it
+
+    if record_cases:
+        import pandas  # noqa: F401  (case tables are pandas frames: import once, before forking)
+
     results: list[ReplicationResult] = []
     if executor is None and (workers <= 1 or n == 1):
         for r in indices:
@@ -171,6 +187,8 @@ class RunResults:
 
     def kpi_frame(self) -> pd.DataFrame:
         """One row per replication, one column per KPI."""
+        import pandas as pd
+
         frame = pd.DataFrame([r.kpis for r in self.replications])
         frame.index = pd.Index([r.replication for r in self.replications], name="replication")
         return frame
@@ -181,11 +199,15 @@ class RunResults:
 
     def summary(self, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
         """KPI x (mean, ci_low, ci_high, half_width, n)."""
+        import pandas as pd
+
         rows = {k: e.__dict__ for k, e in self.estimates(confidence).items()}
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def target_status(self, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
         """Each target: estimate, CI, threshold, whether met, and met with confidence."""
+        import pandas as pd
+
         frame = self.kpi_frame()
         rows = []
         for name, target in self.scenario.targets.items():
@@ -227,6 +249,8 @@ class RunResults:
 
     def yearly(self, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
         """Per year of the horizon: arrivals, staff-hours (sums) and end-of-year backlog."""
+        import pandas as pd
+
         rows = []
         for r in self.replications:
             n_weeks = r.series["arrivals"].shape[0]
@@ -253,6 +277,8 @@ class RunResults:
         return pd.DataFrame(out)
 
     def cases(self) -> pd.DataFrame | None:
+        import pandas as pd
+
         tables = [r.cases for r in self.replications if r.cases is not None]
         return pd.concat(tables, ignore_index=True) if tables else None
 
@@ -261,6 +287,8 @@ def _series_frame(
     scenario: Scenario, stacked: np.ndarray, labels: list[str], confidence: float
 ) -> pd.DataFrame:
     """Mean and t-interval across replications (axis 0) for every week and label at once."""
+    import pandas as pd
+
     _, n_weeks, n_labels = stacked.shape
     finite = np.isfinite(stacked)
     n = finite.sum(axis=0)
@@ -268,7 +296,7 @@ def _series_frame(
     mean = np.divide(safe.sum(axis=0), n, out=np.full(n.shape, np.nan), where=n > 0)
     squares = np.where(finite, (stacked - mean) ** 2, 0.0).sum(axis=0)
     std = np.sqrt(np.divide(squares, n - 1, out=np.full(n.shape, np.nan), where=n > 1))
-    t_crit = stats.t.ppf((1 + confidence) / 2, np.maximum(n - 1, 1))
+    t_crit = _t_ppf((1 + confidence) / 2, np.maximum(n - 1, 1))
     half = np.where(n > 1, t_crit * std / np.sqrt(np.maximum(n, 1)), np.nan)
     start = pd.Timestamp(scenario.start_date)
     weeks = np.repeat(np.arange(1, n_weeks + 1), n_labels)

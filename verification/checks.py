@@ -38,10 +38,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from model.engine.sources import DAYS_PER_YEAR, day_edges, expected_counts
 from model.engine.unit import run_replication
@@ -59,6 +58,9 @@ from model.scenario import (
     scenario_from_mapping,
     with_overrides,
 )
+
+if TYPE_CHECKING:  # only in annotations: `acusim --help` does not load pandas
+    import pandas as pd
 
 DEFAULT_SEED = 1
 """Seed of the verification runs: any integer; fixed so a reviewer gets the same table."""

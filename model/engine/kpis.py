@@ -124,8 +124,11 @@ class Recorder:
         self.stays = [array("d") for _ in range(n_stages)]
         self.entries = [0] * n_stages
         self.open_visits: set[Visit] = set()
-        self.staff_hours = np.zeros((n_roles, len(self.source_names)))
-        self.weekly_staff_hours = np.zeros((max(self.n_weeks, 1), n_roles))
+        # Plain nested lists while the run goes (a scalar += into a numpy array is slow);
+        # numpy arrays from them once at the end (same additions, in the same order).
+        self._staff_hours = [[0.0] * len(self.source_names) for _ in range(n_roles)]
+        self._weekly_staff_hours = [[0.0] * n_roles for _ in range(max(self.n_weeks, 1))]
+        self._last_week = max(self.n_weeks, 1) - 1
         self.closed = [0] * len(self.outcome_names)
         self.created = 0
         self.closed_total = 0
@@ -142,6 +145,11 @@ class Recorder:
 
         self._share_within: dict[str, tuple[int, Callable[[Case], bool], float, _Counted]] = {}
         self._long_open: dict[str, tuple[int, float, _Counted]] = {}
+        # The same targets indexed by stage, for the hot path (allocated / exited).
+        self._share_within_at: list[list[tuple[Callable[[Case], bool], float, _Counted]]] = [
+            [] for _ in range(n_stages)
+        ]
+        self._long_open_at: list[list[tuple[float, _Counted]]] = [[] for _ in range(n_stages)]
         for name, target in scenario.targets.items():
             if isinstance(target, ShareWithinTarget):
                 self._share_within[name] = (
@@ -150,12 +158,16 @@ class Recorder:
                     target.within_days,
                     _Counted(len(self.periods)),
                 )
+                stage, matches, within, counted = self._share_within[name]
+                self._share_within_at[stage].append((matches, within, counted))
             elif isinstance(target, LongOpenTarget):
                 self._long_open[name] = (
                     self.stage_names.index(target.stage),
                     target.over_days,
                     _Counted(len(self.periods)),
                 )
+                stage, over, counted = self._long_open[name]
+                self._long_open_at[stage].append((over, counted))
         reporting = scenario.reporting
         self._pcc_stage = (
             None
@@ -170,6 +182,20 @@ class Recorder:
             else self.stage_names.index(reporting.first_action_stage)
         )
         self.first_action = array("d")
+
+    @property
+    def staff_hours(self) -> np.ndarray:
+        """Staff-hours (roles x sources) worked in the reporting window."""
+        return np.array(self._staff_hours, dtype=float).reshape(
+            len(self.role_names), len(self.source_names)
+        )
+
+    @property
+    def weekly_staff_hours(self) -> np.ndarray:
+        """Staff-hours (weeks x roles) worked in each week of the reporting window."""
+        return np.array(self._weekly_staff_hours, dtype=float).reshape(
+            max(self.n_weeks, 1), len(self.role_names)
+        )
 
     # ------------------------------------------------------------ events
     def _period(self, now: float) -> int:
@@ -213,8 +239,8 @@ class Recorder:
         case = visit.case
         self.waits[stage].append(now - visit.queued)
         since_referral = now - case.received
-        for target_stage, matches, within, counted in self._share_within.values():
-            if target_stage == stage and matches(case):
+        for matches, within, counted in self._share_within_at[stage]:
+            if matches(case):
                 counted.add(since_referral <= within, self._period(now))
         if (
             stage == self._first_action_stage
@@ -234,19 +260,16 @@ class Recorder:
         self._count_long(stage, stay, now)
 
     def _count_long(self, stage: int, stay: float, now: float) -> None:
-        for target_stage, over, counted in self._long_open.values():
-            if target_stage == stage:
-                counted.add(stay > over, self._period(now))
+        for over, counted in self._long_open_at[stage]:
+            counted.add(stay > over, self._period(now))
         if stage == self._pcc_stage:
             self._pcc.add(stay > self._pcc_days)
 
     def work_done(self, role: int, source: int, hours: float, now: float) -> None:
         if now >= self.start:
-            self.staff_hours[role, source] += hours
-            week = min(
-                int((now - self.start) // DAYS_PER_WEEK), self.weekly_staff_hours.shape[0] - 1
-            )
-            self.weekly_staff_hours[week, role] += hours
+            self._staff_hours[role][source] += hours
+            week = min(int((now - self.start) // DAYS_PER_WEEK), self._last_week)
+            self._weekly_staff_hours[week][role] += hours
 
     # ------------------------------------------------------------ snapshots
     def snapshot_start(self, pool_areas: list[tuple[float, float]], now: float) -> None:
@@ -298,15 +321,16 @@ class Recorder:
             k[f"backlog_end_waiting.{stage}"] = float(self.waiting[i])
         k["backlog_end_total"] = float(sum(self.waiting) + sum(self.in_progress))
         k["backlog_start_total"] = float(self.backlog_start.sum())
+        staff_hours = self.staff_hours
         for r, role in enumerate(self.role_names):
             busy, duty = pool_areas[r]
             busy0, duty0 = self._areas_start[r]
             k[f"utilisation.{role}"] = (
                 (busy - busy0) / (duty - duty0) if duty > duty0 else float("nan")
             )
-            k[f"staff_hours_per_year.{role}"] = float(self.staff_hours[r].sum() / years)
+            k[f"staff_hours_per_year.{role}"] = float(staff_hours[r].sum() / years)
             for s, source in enumerate(self.source_names):
-                k[f"staff_hours_per_year.{role}.{source}"] = float(self.staff_hours[r, s] / years)
+                k[f"staff_hours_per_year.{role}.{source}"] = float(staff_hours[r, s] / years)
         for o, outcome in enumerate(self.outcome_names):
             k[f"closed.{outcome}"] = float(self.closed[o])
         for name, (_, _, _, counted) in self._share_within.items():

@@ -30,21 +30,24 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
+from simpy.events import Event, Timeout
 
 FTE_EPSILON = 1e-9
 """FTE below this is treated as zero (floating-point noise from plan arithmetic)."""
 
 
 class Task:
-    """One request for staff time. The pool sets ``started`` and ``done`` (fires when finished)."""
+    """One request for staff time. The pool sets ``started`` and ``done`` (fires when finished,
+    with the task as its value, so a callback finds its ``owner`` without a closure)."""
 
-    __slots__ = ("done", "hours", "owner", "started")
+    __slots__ = ("done", "hours", "owner", "server", "started")
 
     def __init__(self, hours: float, owner: Any) -> None:
         self.hours = hours
         self.owner = owner
         self.done: simpy.Event | None = None
         self.started = math.nan
+        self.server: _Server | None = None
 
 
 class _Server:
@@ -89,7 +92,7 @@ class StaffPool:
 
     # ------------------------------------------------------------ accounting
     def _advance(self) -> None:
-        now = self.env.now
+        now = self.env._now
         if now > self._last:
             elapsed = now - self._last
             self.busy_area += self.busy_fte * elapsed
@@ -139,7 +142,7 @@ class StaffPool:
         if self._idle:
             task.done = self._start(self._idle.pop(), task)
         else:
-            task.done = self.env.event()
+            task.done = Event(self.env)
             heapq.heappush(self._queue, (key, self._seq, task))
             self._seq += 1
         return task.done
@@ -147,23 +150,24 @@ class StaffPool:
     def _start(self, server: _Server, task: Task) -> simpy.Event:
         self._advance()
         server.task = task
+        task.server = server
         self.busy_fte += server.weight
-        task.started = self.env.now
+        task.started = self.env._now
         self._on_start(task)
         duration = task.hours / (server.weight * self.hours_per_day)
-        finished = self.env.timeout(duration, server)
+        finished = Timeout(self.env, duration, task)
         finished.callbacks.append(self._finish)
         return finished
 
     def _finish(self, event: simpy.Event) -> None:
-        server: _Server = event.value
-        task = server.task
+        task: Task = event._value
+        server = task.server
         self._advance()
         server.task = None
         self.busy_fte -= server.weight
         self._on_finish(task)
         if task.done is not event:  # queued work: wake the waiting case
-            task.done.succeed()
+            task.done.succeed(task)
         if server.retiring:
             self.on_duty_fte -= server.weight
         else:
@@ -184,16 +188,17 @@ class CaseloadSlots:
         self.cap_per_fte = cap_per_fte
         self.capacity = 0
         self.in_use = 0
-        self._queue: list[tuple[tuple, int, simpy.Event]] = []
+        self._queue: list[tuple[tuple, int, simpy.Event, Any]] = []
         self._seq = 0
 
     def set_fte(self, fte: float) -> None:
         self.capacity = math.floor(self.cap_per_fte * fte + FTE_EPSILON)
         self._admit()
 
-    def acquire(self, key: tuple) -> simpy.Event:
-        event = self.env.event()
-        heapq.heappush(self._queue, (key, self._seq, event))
+    def acquire(self, key: tuple, value: Any = None) -> simpy.Event:
+        """An event that fires (with ``value``) when a slot is this key's."""
+        event = Event(self.env)
+        heapq.heappush(self._queue, (key, self._seq, event, value))
         self._seq += 1
         self._admit()
         return event
@@ -209,4 +214,5 @@ class CaseloadSlots:
     def _admit(self) -> None:
         while self._queue and self.in_use < self.capacity:
             self.in_use += 1
-            heapq.heappop(self._queue)[2].succeed()
+            _, _, event, value = heapq.heappop(self._queue)
+            event.succeed(value)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from array import array
 from collections.abc import Callable
 
 import numpy as np
 
-from model.distributions import Distribution
 from model.engine.streams import Streams
 from model.scenario import CATEGORIES, PRIORITIES, Condition, Routing, Stage
 
@@ -28,12 +28,17 @@ class Case:
     __slots__ = (
         "apsp",
         "category",
+        "delay",
+        "draws",
         "group",
         "id",
         "index",
+        "key",
         "priority",
         "received",
+        "runtime",
         "source",
+        "visit",
         "visits",
     )
 
@@ -57,7 +62,14 @@ class Case:
         self.apsp = apsp
         self.priority = priority
         self.received = received
+        self.key = (category, apsp, priority, source)  # what routing depends on
         self.visits = [0] * n_stages
+        # Where the case is now (set by the engine as it moves): its stage's runtime, the
+        # open visit, the next external delay to consider and the stage's draws for its group.
+        self.runtime = None
+        self.visit = None
+        self.delay = 0
+        self.draws = None
 
 
 def condition_matcher(
@@ -110,75 +122,166 @@ class RouteTable:
 
     def choose(self, case: Case, u: float) -> str:
         """The destination for ``case`` given a uniform random number ``u``."""
-        key = (case.category, case.apsp, case.priority, case.source)
-        table = self._cache.get(key)
+        table = self._cache.get(case.key)
         if table is None:
             table = next((t for match, t in self._rules if match(case)), self._default)
-            self._cache[key] = table
+            self._cache[case.key] = table
         names, cumulative = table
         return names[bisect.bisect_right(cumulative, u)]
 
 
-class _GroupDraws:
-    """Values for one (quantity, stage, group): a block indexed by case, then a tail."""
+_BLOCK_BITS = 6
+DRAW_BLOCK = 1 << _BLOCK_BITS  # 64
+_IN_BLOCK = DRAW_BLOCK - 1
+"""Per-case random numbers are drawn this many at a time, as cases need them, and a block is
+dropped once every case it serves is closed: memory follows the open cases, not the run."""
 
-    __slots__ = ("_block", "_rng", "_sampler")
+
+class GroupLife:
+    """Which blocks of one group's per-case draws may still be needed.
+
+    A value drawn for case ``i`` (first visit) is only ever read by case ``i``, and only while
+    it is open; so when every case of a block is closed, all the group's tables drop it."""
+
+    __slots__ = ("open", "tables")
+
+    def __init__(self, size: int) -> None:
+        self.open = [
+            min(DRAW_BLOCK, size - start) for start in range(0, size, DRAW_BLOCK)
+        ]  # cases not yet closed, per block
+        self.tables: list[_GroupDraws] = []
+
+    def closed(self, index: int) -> None:
+        """Case ``index`` of the group is closed."""
+        block = index // DRAW_BLOCK
+        self.open[block] -= 1
+        if self.open[block] == 0:
+            for table in self.tables:
+                table.blocks.pop(block, None)
+
+
+class _GroupDraws:
+    """Values for one (quantity, stage, group): one per case of the group, then a tail.
+
+    Equivalent to drawing ``size`` values in one call and then one value at a time for
+    re-visits (what the numbers were defined as): numpy's Generator draws each value of these
+    distributions in turn from the bit stream, so n values then m values equal n + m values at
+    once (tests/model/engine/test_draw_blocks.py checks each distribution family). Blocks are
+    typed arrays (8 bytes a value), drawn when a case first needs one."""
+
+    __slots__ = ("_drawn", "_life", "_make_rng", "_rng", "_sampler", "_size", "_tail", "blocks")
 
     def __init__(
         self,
-        rng: np.random.Generator,
+        make_rng: Callable[[], np.random.Generator],
         sampler: Callable[[np.random.Generator, int], np.ndarray],
         size: int,
+        life: GroupLife,
     ) -> None:
-        self._rng = rng
+        self._make_rng = make_rng
+        self._rng: np.random.Generator | None = None  # made on first use: most are never read
         self._sampler = sampler
-        self._block = sampler(rng, size).tolist()
+        self._size = size
+        self._drawn = 0  # blocks drawn so far (in order: the stream is sequential)
+        self._life = life
+        self._tail: np.random.Generator | None = None
+        self.blocks: dict[int, array] = {}
+        life.tables.append(self)
+
+    def _draw_to(self, block: int) -> array:
+        if self._rng is None:
+            self._rng = self._make_rng()
+        while self._drawn <= block:
+            k = self._drawn
+            n = min(DRAW_BLOCK, self._size - k * DRAW_BLOCK)
+            values = self._sampler(self._rng, n)
+            if self._life.open[k] > 0:  # else every case of the block is closed already
+                self.blocks[k] = array("d", np.asarray(values, dtype=float).tobytes())
+            self._drawn += 1
+        return self.blocks[block]
 
     def get(self, index: int, visit: int) -> float:
-        if visit == 0 and index < len(self._block):
-            return self._block[index]
-        return float(self._sampler(self._rng, 1)[0])  # re-visits: rare, drawn in turn
+        if visit == 0 and index < self._size:
+            block = self.blocks.get(index >> _BLOCK_BITS)
+            if block is None:
+                block = self._draw_to(index >> _BLOCK_BITS)
+            return block[index & _IN_BLOCK]
+        return self._tail_value()
+
+    def _tail_value(self) -> float:
+        """A re-visit's value: the stream's next value after the ``size`` values of the cases,
+        from a second generator of the same stream moved past them (re-visits are rare)."""
+        if self._tail is None:
+            self._tail = self._make_rng()
+            for start in range(0, self._size, DRAW_BLOCK):
+                self._sampler(self._tail, min(DRAW_BLOCK, self._size - start))
+        return float(self._sampler(self._tail, 1)[0])
 
 
 def _uniform(rng: np.random.Generator, size: int) -> np.ndarray:
     return rng.random(size)
 
 
+class StageGroupDraws:
+    """One stage's random numbers for the cases of one group (a source, or a backlog entry),
+    resolved once so a case's visit reads them without looking anything up by name:
+    ``effort.get(case.index, visit)``, ``route.get(...)``, ``delay(case.index, visit, k)``."""
+
+    __slots__ = ("_delay_u", "_delays", "effort", "route")
+
+    def __init__(self, draws: StageDraws, group: str) -> None:
+        stage = draws.stage
+        self.effort = (
+            None
+            if stage.effort_hours is None
+            else draws.table("effort", group, stage.effort_hours.sample)
+        )
+        self.route = draws.table("routing", group, _uniform)
+        self._delay_u = [
+            draws.table(f"delay_u.{d.name}", group, _uniform) for d in stage.external_delays
+        ]
+        self._delays = [
+            draws.table(f"delay.{d.name}", group, d.duration_days.sample)
+            for d in stage.external_delays
+        ]
+
+    def delay(self, index: int, visit: int, k: int) -> tuple[float, float]:
+        """(uniform for whether the delay happens, its duration in days) for case ``index``."""
+        return self._delay_u[k].get(index, visit), self._delays[k].get(index, visit)
+
+
 class StageDraws:
     """Effort, routing and delay random numbers for one stage, per case."""
 
     def __init__(
-        self, streams: Streams, stage_name: str, stage: Stage, group_sizes: dict[str, int]
+        self,
+        streams: Streams,
+        stage_name: str,
+        stage: Stage,
+        group_sizes: dict[str, int],
+        lives: dict[str, GroupLife],
     ) -> None:
         self._streams = streams
         self._stage_name = stage_name
-        self._stage = stage
+        self.stage = stage
         self._sizes = group_sizes
-        self._tables: dict[tuple[str, str], _GroupDraws] = {}
+        self._lives = lives
+        self._groups: dict[str, StageGroupDraws] = {}
 
-    def _table(
+    def table(
         self, quantity: str, group: str, sampler: Callable[[np.random.Generator, int], np.ndarray]
     ) -> _GroupDraws:
-        key = (quantity, group)
-        table = self._tables.get(key)
-        if table is None:
-            rng = self._streams.generator(f"{quantity}:{self._stage_name}:{group}")
-            table = _GroupDraws(rng, sampler, self._sizes.get(group, 0))
-            self._tables[key] = table
-        return table
-
-    def effort(self, case: Case, visit: int) -> float:
-        dist: Distribution = self._stage.effort_hours
-        return self._table("effort", case.group, dist.sample).get(case.index, visit)
-
-    def route(self, case: Case, visit: int) -> float:
-        return self._table("routing", case.group, _uniform).get(case.index, visit)
-
-    def delay(self, case: Case, visit: int, k: int) -> tuple[float, float]:
-        """(uniform for whether the delay happens, its duration in days)."""
-        delay = self._stage.external_delays[k]
-        u = self._table(f"delay_u.{delay.name}", case.group, _uniform).get(case.index, visit)
-        duration = self._table(f"delay.{delay.name}", case.group, delay.duration_days.sample).get(
-            case.index, visit
+        name = f"{quantity}:{self._stage_name}:{group}"
+        return _GroupDraws(
+            lambda: self._streams.generator(name),
+            sampler,
+            self._sizes.get(group, 0),
+            self._lives[group],
         )
-        return u, duration
+
+    def group(self, group: str) -> StageGroupDraws:
+        """This stage's draws for the cases of ``group``."""
+        resolved = self._groups.get(group)
+        if resolved is None:
+            resolved = self._groups[group] = StageGroupDraws(self, group)
+        return resolved

@@ -19,18 +19,25 @@ A case's life in a stage:
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from array import array
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import simpy
+from simpy.events import Event, Timeout
 
 from model.engine.kpis import Recorder, Visit
 from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.engine.staff import CaseloadSlots, StaffPool, Task
-from model.engine.stages import Case, RouteTable, StageDraws, condition_matcher
+from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
 from model.engine.streams import Streams
 from model.scenario import CATEGORIES, PRIORITIES, Scenario, StaffingChange, days_from_start
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -108,6 +115,7 @@ class UnitModel:
         group_sizes = {name: len(a[0]) for name, a in self._arrivals.items()}
         for i, entry in enumerate(scenario.initial_backlog):
             group_sizes[f"backlog.{i}"] = entry.waiting + entry.in_progress
+        self._lives = {group: GroupLife(size) for group, size in group_sizes.items()}
         self.pools = [self._make_pool(r) for r in self.role_names]
         self.slots = {
             r: CaseloadSlots(self.env, scenario.roles[r].caseload_cap_per_fte)
@@ -147,7 +155,7 @@ class UnitModel:
 
         def on_finish(task: Task) -> None:
             visit: Visit = task.owner
-            self.recorder.work_done(r, visit.case.source, task.hours, self.env.now)
+            self.recorder.work_done(r, visit.case.source, task.hours, self.env._now)
 
         return StaffPool(self.env, role.casework_hours_per_day, self._on_work_start, on_finish)
 
@@ -160,7 +168,7 @@ class UnitModel:
             pool=None if stage.role is None else self.pools[role_index],
             role_index=role_index,
             slots=self.slots.get(stage.role) if stage.holds_caseload else None,
-            draws=StageDraws(self.streams, name, stage, group_sizes),
+            draws=StageDraws(self.streams, name, stage, group_sizes, self._lives),
             routes=RouteTable(stage.routing, self.source_names),
             delays=[
                 (condition_matcher(d.when, self.source_names), d.probability)
@@ -183,6 +191,13 @@ class UnitModel:
                 self.env.timeout(t).callbacks.append(lambda _e, fte=fte: apply(fte))
 
     # ------------------------------------------------------------ cases
+    # A case is driven by event callbacks, not a SimPy process: ``_enter`` starts a visit to a
+    # stage, and each step schedules the next one (slot granted -> ``_slot_granted``, staff
+    # time worked -> ``_worked``, an external delay over -> ``_delay_over``), ending in
+    # ``_leave``, which routes the case to its next stage or closes it. The events (and the
+    # moments at which they are scheduled) are those the process version waited on, so event
+    # order, and with it every result, is unchanged; a case no longer costs a process start
+    # and end event, nor a generator resumed at every step.
     def _key(self, stage: _StageRuntime, case: Case, rank_override: int | None = None) -> tuple:
         rank = 0 if stage.fifo else case.priority
         if rank_override is not None:
@@ -192,77 +207,116 @@ class UnitModel:
 
     def _on_work_start(self, task: Task) -> None:
         visit: Visit = task.owner
-        if self.stages[visit.stage].slots is None and visit.allocated != visit.allocated:
-            self.recorder.allocated(visit, self.env.now)
+        if visit.allocated != visit.allocated and self.stages[visit.stage].slots is None:
+            self.recorder.allocated(visit, self.env._now)
 
-    def _case_process(self, case: Case, stage: _StageRuntime, preexisting: str | None = None):
-        """A case's journey; ``preexisting`` is 'waiting' or 'in_progress' for backlog cases."""
-        env = self.env
-        recorder = self.recorder
-        while True:
-            visit_no = case.visits[stage.index]
-            case.visits[stage.index] += 1
-            queued = case.received if preexisting else env.now
-            visit = Visit(case, stage.index, visit_no, queued)
-            recorder.entered(visit, env.now)
-            effort_share = 1.0
-            rank = None
-            if preexisting == "in_progress":
-                visit.preexisting = True
-                recorder.allocated(visit, env.now)
-                if stage.slots is not None:
-                    stage.slots.hold_existing()
-                effort_share = float(self._backlog_rng.random())  # work remaining
-                rank = -1  # already in someone's hands: continues first
-            preexisting = None
-
-            if stage.slots is not None and not visit.preexisting:
-                yield stage.slots.acquire(self._key(stage, case))
-                recorder.allocated(visit, env.now)
-            if stage.pool is not None:
-                hours = stage.draws.effort(case, visit_no) * effort_share
-                task = Task(hours, visit)
-                yield stage.pool.request(self._key(stage, case, rank), task)
-            elif visit.allocated != visit.allocated:
-                recorder.allocated(visit, env.now)
-            for k, (matches, probability) in enumerate(stage.delays):
-                if matches(case):
-                    u, duration = stage.draws.delay(case, visit_no, k)
-                    if u < probability:
-                        yield env.timeout(duration)
+    def _enter(self, case: Case, stage: _StageRuntime, preexisting: str | None = None) -> None:
+        """Start ``case``'s visit to ``stage``; ``preexisting`` is 'waiting' or 'in_progress'
+        for backlog cases."""
+        now = self.env._now
+        visit_no = case.visits[stage.index]
+        case.visits[stage.index] = visit_no + 1
+        visit = Visit(case, stage.index, visit_no, case.received if preexisting else now)
+        case.runtime = stage
+        case.visit = visit
+        case.draws = stage.draws.group(case.group)
+        self.recorder.entered(visit, now)
+        if preexisting == "in_progress":
+            visit.preexisting = True
+            self.recorder.allocated(visit, now)
             if stage.slots is not None:
-                stage.slots.release()
-            recorder.exited(visit, env.now)
-            destination = stage.routes.choose(case, stage.draws.route(case, visit_no))
-            if self.case_rows is not None:
-                self.case_rows.append(
-                    (
-                        case.id,
-                        stage.name,
-                        visit_no,
-                        visit.queued,
-                        visit.allocated,
-                        env.now,
-                        destination,
-                    )
-                )
-            following = self._next[destination]
-            if isinstance(following, int):
-                recorder.case_closed(case, following, env.now)
-                return
-            stage = following
+                stage.slots.hold_existing()
+            effort_share = float(self._backlog_rng.random())  # work remaining
+            self._work(case, effort_share, -1)  # already in someone's hands: continues first
+        elif stage.slots is not None:
+            stage.slots.acquire(self._key(stage, case), case).callbacks.append(self._slot_granted)
+        else:
+            self._work(case, 1.0, None)
 
-    def _new_case(
-        self, group: str, index: int, source: int, attrs: tuple[list, list, list], received: float
-    ) -> Case:
-        """A case; ``attrs`` holds its source's (category, apsp, priority) lists."""
+    def _slot_granted(self, event: Event) -> None:
+        case: Case = event._value
+        self.recorder.allocated(case.visit, self.env._now)
+        self._work(case, 1.0, None)
+
+    def _work(self, case: Case, effort_share: float, rank: int | None) -> None:
+        """Ask the stage's role for the case's effort (or move on if nobody works it)."""
+        stage = case.runtime
+        visit = case.visit
+        if stage.pool is not None:
+            hours = case.draws.effort.get(case.index, visit.visit_no) * effort_share
+            self._seq += 1  # queue key: (stage precedence, priority rank, arrival order)
+            if rank is None:
+                rank = 0 if stage.fifo else case.priority
+            key = (stage.precedence, rank, self._seq)
+            stage.pool.request(key, Task(hours, visit)).callbacks.append(self._worked)
+            return
+        if visit.allocated != visit.allocated:
+            self.recorder.allocated(visit, self.env._now)
+        case.delay = 0
+        self._delays(case)
+
+    def _worked(self, event: Event) -> None:
+        case: Case = event._value.owner.case
+        if case.runtime.delays:
+            case.delay = 0
+            self._delays(case)
+        else:
+            self._leave(case)
+
+    def _delays(self, case: Case) -> None:
+        """The stage's external delays from ``case.delay`` on, each after the one before."""
+        delays = case.runtime.delays
+        for k in range(case.delay, len(delays)):
+            matches, probability = delays[k]
+            if matches(case):
+                u, duration = case.draws.delay(case.index, case.visit.visit_no, k)
+                if u < probability:
+                    case.delay = k + 1
+                    Timeout(self.env, duration, case).callbacks.append(self._delay_over)
+                    return
+        self._leave(case)
+
+    def _delay_over(self, event: Event) -> None:
+        self._delays(event._value)
+
+    def _leave(self, case: Case) -> None:
+        """The visit ends: free the slot, route the case to its next stage or close it."""
+        stage = case.runtime
+        visit = case.visit
+        now = self.env._now
+        if stage.slots is not None:
+            stage.slots.release()
+        self.recorder.exited(visit, now)
+        destination = stage.routes.choose(case, case.draws.route.get(case.index, visit.visit_no))
+        if self.case_rows is not None:
+            self.case_rows.append(
+                (
+                    case.id,
+                    stage.name,
+                    visit.visit_no,
+                    visit.queued,
+                    visit.allocated,
+                    now,
+                    destination,
+                )
+            )
+        following = self._next[destination]
+        if isinstance(following, int):
+            self.recorder.case_closed(case, following, now)
+            self._lives[case.group].closed(case.index)
+            case.runtime = case.visit = case.draws = None
+            return
+        self._enter(case, following)
+
+    def _new_case(self, group: str, index: int, source: int, attrs: tuple, received: float) -> Case:
+        """A case; ``attrs`` holds its source's (category, apsp, priority) arrays."""
         case = Case(
             case_id=self._n_cases,
             group=group,
             index=index,
             source=source,
             category=attrs[0][index],
-            apsp=attrs[1][index],
+            apsp=_BOOL[attrs[1][index]],
             priority=attrs[2][index],
             received=received,
             n_stages=len(self.stage_names),
@@ -273,65 +327,100 @@ class UnitModel:
         return case
 
     def _start_backlog(self) -> None:
+        """The open caseload on day 0: created, then started in order."""
         self._backlog_rng = self.streams.generator("backlog:remaining_effort")
+        started = []
         for i, entry in enumerate(self.scenario.initial_backlog):
             n = entry.waiting + entry.in_progress
             if n == 0:
                 continue
             source = self.source_names.index(entry.source)
             rng = self.streams.generator(f"backlog:{i}")
-            attrs = _as_lists(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
+            attrs = _compact(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
             ages = np.zeros(n) if entry.age_days is None else entry.age_days.sample(rng, n)
             stage = self.stages[self.stage_index[entry.stage]]
             for j in range(n):
                 state = "in_progress" if j < entry.in_progress else "waiting"
                 case = self._new_case(f"backlog.{i}", j, source, attrs, -float(ages[j]))
                 self.recorder.case_created(case, 0.0)
-                self.env.process(self._case_process(case, stage, state))
+                started.append((case, stage, state))
+        for case, stage, state in started:
+            self._enter(case, stage, state)
 
-    def _arrival_process(self):
-        """Feed every source's pre-sampled arrivals into the model in time order."""
-        env = self.env
-        feeds = [
+    def _start_arrivals(self) -> list[tuple[Case, _StageRuntime]]:
+        """Set up the feed of every source's pre-sampled arrivals, in time order (ties: by
+        source, then position); returns the cases arriving at day 0, to start after the
+        monitor's first snapshot (as the process version did)."""
+        self._feeds = [
             (
                 name,
                 self.source_names.index(name),
-                _as_lists(attrs),
+                _compact(attrs),
                 self.stages[self.stage_index[self.scenario.sources[name].entry_stage]],
             )
             for name, (_, attrs) in self._arrivals.items()
         ]
-        merged = [
-            (t, s, j)
-            for s, (_, times) in enumerate(self._arrivals.items())
-            for j, t in enumerate(times[0].tolist())
-        ]
-        merged.sort()
-        for t, s, j in merged:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            name, source, attrs, entry = feeds[s]
+        # A lazy k-way merge of the sorted sources: the same order as sorting (t, s, j), with
+        # no list of every arrival held for the whole run.
+        self._merged = heapq.merge(
+            *(
+                zip(memoryview(times), itertools.repeat(s), itertools.count(), strict=False)
+                for s, (times, _) in enumerate(self._arrivals.values())
+            )
+        )
+        self._next_arrival = next(self._merged, None)
+        return self._arrive_now()
+
+    def _arrive_now(self) -> list[tuple[Case, _StageRuntime]]:
+        """Create the cases arriving now and schedule the next arrival."""
+        env = self.env
+        arrived = []
+        upcoming = self._next_arrival
+        while upcoming is not None:
+            t, s, j = upcoming
+            if t > env._now:
+                Timeout(env, t - env._now).callbacks.append(self._arrival)
+                break
+            name, source, attrs, entry = self._feeds[s]
             case = self._new_case(name, j, source, attrs, t)
             self.recorder.case_created(case, t)
-            env.process(self._case_process(case, entry))
+            arrived.append((case, entry))
+            upcoming = next(self._merged, None)
+        self._next_arrival = upcoming
+        return arrived
 
-    def _monitor(self):
+    def _arrival(self, _event: Event) -> None:
+        for case, entry in self._arrive_now():
+            self._enter(case, entry)
+
+    # ------------------------------------------------------------ monitor
+    def _start_monitor(self) -> None:
         """Snapshot backlog and utilisation at the start and the end of every week."""
-        recorder = self.recorder
         if self.report_start > 0:
-            yield self.env.timeout(self.report_start)
-        recorder.snapshot_start([p.areas() for p in self.pools], self.env.now)
-        for week in range(recorder.n_weeks):
-            yield self.env.timeout(DAYS_PER_WEEK)
-            recorder.snapshot_week(week, [p.areas() for p in self.pools])
+            Timeout(self.env, self.report_start).callbacks.append(self._monitor_start)
+        else:
+            self._monitor_start(None)
+
+    def _monitor_start(self, _event: Event | None) -> None:
+        self.recorder.snapshot_start([p.areas() for p in self.pools], self.env.now)
+        if self.recorder.n_weeks > 0:
+            Timeout(self.env, DAYS_PER_WEEK, 0).callbacks.append(self._monitor_week)
+
+    def _monitor_week(self, event: Event) -> None:
+        week = event._value
+        self.recorder.snapshot_week(week, [p.areas() for p in self.pools])
+        if week + 1 < self.recorder.n_weeks:
+            Timeout(self.env, DAYS_PER_WEEK, week + 1).callbacks.append(self._monitor_week)
 
     # ------------------------------------------------------------ run
     def run(self) -> ReplicationResult:
         self._cases: list[Case] = []
         self._n_cases = 0
         self._start_backlog()
-        self.env.process(self._arrival_process())
-        self.env.process(self._monitor())
+        arrived = self._start_arrivals()
+        self._start_monitor()
+        for case, entry in arrived:
+            self._enter(case, entry)
         self.env.run(until=self.report_end)
         kpis = self.recorder.finish([p.areas() for p in self.pools], self.env.now)
         self._add_arrival_kpis(kpis)
@@ -382,6 +471,8 @@ class UnitModel:
     def _case_table(self) -> pd.DataFrame | None:
         if self.case_rows is None:
             return None
+        import pandas as pd  # only when case records are asked for
+
         still_open = [
             (v.case.id, self.stage_names[v.stage], v.visit_no, v.queued, v.allocated, np.nan, None)
             for v in self.recorder.open_visits
@@ -413,9 +504,17 @@ class UnitModel:
         return table
 
 
-def _as_lists(attrs) -> tuple[list, list, list]:
-    """Attribute arrays as plain lists: indexing a list is much cheaper than a numpy scalar."""
-    return attrs.category.tolist(), attrs.apsp.tolist(), attrs.priority.tolist()
+_BOOL = (False, True)
+
+
+def _compact(attrs) -> tuple[array, array, array]:
+    """Attribute arrays as one-byte typed arrays: indexing one gives a plain int (cheaper than
+    a numpy scalar), and they take 3 bytes a case rather than 24 for lists."""
+    return (
+        array("b", attrs.category.astype(np.int8).tobytes()),
+        array("b", attrs.apsp.astype(np.int8).tobytes()),
+        array("b", attrs.priority.astype(np.int8).tobytes()),
+    )
 
 
 def run_replication(
