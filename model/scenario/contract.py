@@ -482,6 +482,15 @@ class Reporting(StrictModel):
         description="Stage whose start counts as the first action on high-priority and APSP "
         "referrals.",
     )
+    overload_growth_share: float = Field(
+        default=0.02,
+        gt=0,
+        lt=1,
+        description="A stage is reported as overloaded when its queue grows over the second "
+        "half of the run by more than this share of the cases entering it (judged on the "
+        "one-sided 95% bound across replications; docs/model.md, 'Overload'). Assumption: a "
+        "queue that keeps 1 in 50 of its cases for good is not settling.",
+    )
 
 
 # --------------------------------------------------------------------------- staffing search
