@@ -90,8 +90,13 @@ class StageWaits:
             "median_days": {
                 **self.median.as_dict(),
                 "undefined_in": self.median_undefined_in,
+                "reason": undefined_reason(self.median_undefined_in, self.replications, 0.5),
             },
-            "p90_days": {**self.p90.as_dict(), "undefined_in": self.p90_undefined_in},
+            "p90_days": {
+                **self.p90.as_dict(),
+                "undefined_in": self.p90_undefined_in,
+                "reason": undefined_reason(self.p90_undefined_in, self.replications, 0.9),
+            },
             "mean_days_started_only": self.mean_started_only.as_dict(),
             "mean_defined": self.mean_defined,
             "still_waiting_end": self.waiting_end.as_dict(),
@@ -99,6 +104,17 @@ class StageWaits:
             "queue_growth_per_year": self.growth_per_year.as_dict(),
             "overload_threshold_per_year": _finite(self.growth_threshold_per_year),
         }
+
+
+def undefined_reason(undefined_in: int, replications: int, p: float) -> str:
+    """Why a censored quantile has no value in some replications ('' when it always has)."""
+    if not undefined_in:
+        return ""
+    return (
+        f"undefined in {undefined_in} of {replications} replications: more than "
+        f"{1 - p:.0%} of the cases were still waiting when the Kaplan-Meier curve ended; "
+        "the estimate covers the other replications only, so read it as a lower bound"
+    )
 
 
 def _finite(x: float) -> float | None:
@@ -199,16 +215,19 @@ def first_action_waits(
     return {
         "stage": stage,
         "status": stage_waits(results, stage, confidence).status,
-        "median_days": {
-            **estimate(median, confidence).as_dict(),
-            "undefined_in": int((median.isna() & share.notna()).sum()),
-        },
-        "p90_days": {
-            **estimate(p90, confidence).as_dict(),
-            "undefined_in": int((p90.isna() & share.notna()).sum()),
-        },
+        "median_days": _quantile_dict(median, share, results.n, 0.5, confidence),
+        "p90_days": _quantile_dict(p90, share, results.n, 0.9, confidence),
         "mean_days_started_only": estimate(frame["first_action_mean_days"], confidence).as_dict(),
         "mean_defined": bool(share.notna().any() and (waiting.fillna(0) == 0).all()),
         "still_waiting_end": estimate(waiting, confidence).as_dict(),
         "still_waiting_share": estimate(share, confidence).as_dict(),
+    }
+
+
+def _quantile_dict(values, share, replications: int, p: float, confidence: float) -> dict:
+    undefined_in = int((values.isna() & share.notna()).sum())
+    return {
+        **estimate(values, confidence).as_dict(),
+        "undefined_in": undefined_in,
+        "reason": undefined_reason(undefined_in, replications, p),
     }

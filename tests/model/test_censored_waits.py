@@ -122,3 +122,14 @@ def test_a_stage_no_case_reached() -> None:
     assert waits.status == NOT_REACHED and waits.median.n == 0
     assert np.isnan(results.kpi_frame()["waiting_end_share.service"]).all()
     assert summary_dict(results)["waits"]["stages"]["service"]["median_days"]["mean"] is None
+
+
+def test_undefined_median_says_why() -> None:
+    # Nobody works: every case is still waiting, so no quantile exists.
+    nobody = queue_scenario(servers=0, arrivals_per_day=1.0, horizon_years=0.5, warmup_days=0)
+    results = run_replications(nobody, replications=2)
+    block = summary_dict(results)["waits"]["stages"]["service"]
+    assert block["median_days"]["mean"] is None and block["median_days"]["undefined_in"] == 2
+    assert "more than 50% of the cases were still waiting" in block["median_days"]["reason"]
+    assert block["still_waiting_share"]["mean"] == 1.0
+    assert block["status"] == "overloaded"
