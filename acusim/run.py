@@ -137,7 +137,9 @@ def _print_report(results: RunResults) -> None:
             if row["met_with_confidence"]:
                 verdict = "met"
             elif row["met"]:
-                verdict = "met (not confidently)"
+                verdict = (
+                    "met (one run: no confidence)" if results.n == 1 else "met (not confidently)"
+                )
             else:
                 verdict = "MISSED"
             ci = (

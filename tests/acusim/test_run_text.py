@@ -34,6 +34,7 @@ def test_one_replication_says_so_and_prints_no_empty_interval() -> None:
     share = line.split("(report to the PCC): ")[1].split(" of investigations")[0]
     assert share.endswith("%") and "(" not in share  # "2.1%", no interval
     assert "First action on high-priority and APSP referrals" in text
+    assert "not confidently" not in text  # one run cannot be confident either way
 
 
 def test_more_replications_give_intervals_in_brackets() -> None:
