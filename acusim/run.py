@@ -14,6 +14,7 @@ from rich.table import Table
 from acusim.console import EXIT_FAILED, err, fail, load, out
 from acusim.options import HorizonOption, SeedOption, WorkersOption
 from model.engine.sources import DAYS_PER_WEEK, rate_per_day
+from model.overload import NOT_REACHED, OVERLOADED, UNDETERMINED, all_stage_waits
 from model.replications import RunResults, default_workers, run_replications
 
 
@@ -36,14 +37,48 @@ def _ci(summary, kpi: str, digits: int = 2, scale: float = 1.0) -> tuple[str, st
     return _fmt(mean, digits), ("" if math.isnan(half) else f"± {_fmt(half, digits)}")
 
 
+def _ci_unit(summary, kpi: str, unit: str, digits: int = 2, scale: float = 1.0) -> tuple[str, str]:
+    """Like ``_ci`` with a unit after each number; nothing after a missing one ("-")."""
+    mean, half = _ci(summary, kpi, digits, scale)
+    return (mean if mean == "-" else mean + unit), (half + unit if half else "")
+
+
+def _with_half(pair: tuple[str, str]) -> str:
+    """'12.0 (± 1.5)', or '12.0' alone when there is no interval (one replication)."""
+    mean, half = pair
+    return f"{mean} ({half})" if half else mean
+
+
+def _wait_cells(w) -> tuple[str, str, str, str]:
+    """Median (± half-width), 90th percentile, mean of all cases, still waiting at the end."""
+    if w.status == NOT_REACHED:
+        return "no cases", "-", "-", "-"
+    waiting = f"{_fmt(w.waiting_end.mean, 1)} ({_fmt(w.waiting_end_share.mean * 100, 0)}%)"
+    if w.status == OVERLOADED:
+        return "OVERLOADED", "-", "-", waiting
+    median = "not reached"
+    if not w.median_undefined_in:
+        half = "" if math.isnan(w.median.half_width) else f"± {_fmt(w.median.half_width)}"
+        median = _with_half((_fmt(w.median.mean), half)).replace("(", "").replace(")", "")
+    p90 = _fmt(w.p90.mean) if not w.p90_undefined_in else "not reached"
+    mean = _fmt(w.mean_started_only.mean) if w.mean_defined else "-"
+    return median, p90, mean, waiting
+
+
 def _print_report(results: RunResults) -> None:
     """The readable KPI table: the figures a planner asks for first."""
     scenario = results.scenario
     summary = results.summary()
+    intervals = (
+        "one replication: figures are its values, with no confidence intervals."
+        if results.n == 1
+        else "figures are means ± 95% CI half-widths."
+    )
     out.print(
-        f"[bold]{scenario.name}[/bold]: {results.n} replications, seed {results.seed}, "
-        f"{scenario.horizon_years:g} years from {scenario.start_date}; "
-        "figures are means ± 95% CI half-widths."
+        f"[bold]{scenario.name}[/bold]: {results.n} "
+        f"{'replication' if results.n == 1 else 'replications'}, seed {results.seed}, "
+        f"{scenario.horizon_years:g} years from {scenario.start_date}; {intervals}",
+        highlight=False,
     )
 
     table = Table(title="Referrals per year by source")
@@ -54,25 +89,40 @@ def _print_report(results: RunResults) -> None:
         table.add_row(source.title, *_ci(summary, f"arrivals_per_year.{name}", 1))
     out.print(table)
 
-    table = Table(title="Stages")
-    for column in ("stage", "mean wait (days)", "", "90th pct wait", "backlog at end", ""):
+    waits = all_stage_waits(results)
+    table = Table(title="Stages: waits (days from joining the queue to being started)")
+    for column in (
+        "stage",
+        "median wait",
+        "90th pct",
+        "mean (all started)",
+        "still waiting at end",
+        "backlog at end",
+    ):
         table.add_column(column, justify="left" if column == "stage" else "right")
     for name, stage in scenario.stages.items():
-        wait = _ci(summary, f"wait_mean_days.{name}") if stage.role else ("-", "")
-        p90 = _ci(summary, f"wait_p90_days.{name}")[0] if stage.role else "-"
-        table.add_row(stage.title, *wait, p90, *_ci(summary, f"backlog_end.{name}", 1))
+        cells = _wait_cells(waits[name]) if name in waits else ("-", "-", "-", "-")
+        backlog = " ".join(_ci(summary, f"backlog_end.{name}", 1)).strip()
+        table.add_row(stage.title, *cells, backlog)
     out.print(table)
+    out.print(
+        "Median and 90th percentile count the cases still waiting at the end (Kaplan-Meier); "
+        "the mean is shown only where every case was started. 'not reached': over half "
+        "(or 10%) still waiting.",
+        highlight=False,
+    )
+    for name, w in waits.items():
+        if w.status in (OVERLOADED, UNDETERMINED):
+            out.print(f"{scenario.stages[name].title}: {w.words()}", highlight=False)
 
     table = Table(title="Staff")
     for column in ("role", "FTE now", "utilisation", "", "staff-hours a year", ""):
         table.add_column(column, justify="left" if column == "role" else "right")
     for name, role in scenario.roles.items():
-        util = _ci(summary, f"utilisation.{name}", 0, 100.0)
         table.add_row(
             role.title,
             _fmt(role.fte, 1),
-            util[0] + "%",
-            util[1] + ("%" if util[1] else ""),
+            *_ci_unit(summary, f"utilisation.{name}", "%", 0, 100.0),
             *_ci(summary, f"staff_hours_per_year.{name}", 0),
         )
     out.print(table)
@@ -86,7 +136,9 @@ def _print_report(results: RunResults) -> None:
             if row["met_with_confidence"]:
                 verdict = "met"
             elif row["met"]:
-                verdict = "met (not confidently)"
+                verdict = (
+                    "met (one run: no confidence)" if results.n == 1 else "met (not confidently)"
+                )
             else:
                 verdict = "MISSED"
             ci = (
@@ -102,12 +154,23 @@ def _print_report(results: RunResults) -> None:
         out.print(table)
 
     if scenario.reporting.investigation_stage:
-        share = _ci(summary, "pcc_investigations_over_share", 1, 100.0)
+        share = _ci_unit(summary, "pcc_investigations_over_share", "%", 1, 100.0)
         count = _ci(summary, "pcc_open_over_at_end", 1)
         days = scenario.reporting.pcc_report_after_days
         out.print(
             f"Investigations open beyond {days:g} days (report to the PCC): "
-            f"{share[0]}% {share[1]}% of investigations; {count[0]} {count[1]} open at the end."
+            f"{_with_half(share)} of investigations; {_with_half(count)} open at the end.",
+            highlight=False,
+        )
+    if scenario.reporting.first_action_stage:
+        median = _ci(summary, "first_action_wait_km_median_days", 1)
+        p90 = _ci(summary, "first_action_wait_km_p90_days", 1)[0]
+        waiting = _ci(summary, "first_action_waiting_end", 1)[0]
+        out.print(
+            "First action on high-priority and APSP referrals (days from referral, cases "
+            f"still waiting counted): median {_with_half(median)}, 90th percentile {p90}; "
+            f"{waiting} still waiting at the end.",
+            highlight=False,
         )
 
 

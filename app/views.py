@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from app import charts
 from app.formatting import ci_text, date_text, level, period_text
 from app.i18n import name, number, percent, t
+from model.overload import OVERLOADED, all_stage_waits
 from model.replications import Estimate, RunResults
 from model.scenario import Scenario
 
@@ -149,13 +150,22 @@ def backlog(results: RunResults, stages: list[str] | None = None) -> View:
 
 
 def waits(results: RunResults) -> View:
+    """Median and 90th-percentile waits with the cases still waiting counted (Kaplan-Meier);
+    an overloaded stage is said in words and left out of the chart (its wait has no settled
+    value), see ``model.overload``."""
     scenario, est = results.scenario, results.estimates()
-    staffed = [s for s, stage in scenario.stages.items() if stage.role is not None]
+    verdicts = all_stage_waits(results)
+    overloaded = [s for s, w in verdicts.items() if w.status == OVERLOADED]
+    staffed = [s for s in verdicts if s not in overloaded]
     mean_rows = _rows(
-        est, {stage_name(scenario, s): f"wait_mean_days.{s}" for s in staffed}, t("charts.mean")
+        est,
+        {stage_name(scenario, s): f"wait_km_median_days.{s}" for s in staffed},
+        t("overload.median"),
     )
     p90_rows = _rows(
-        est, {stage_name(scenario, s): f"wait_p90_days.{s}" for s in staffed}, t("charts.p90")
+        est,
+        {stage_name(scenario, s): f"wait_km_p90_days.{s}" for s in staffed},
+        t("overload.p90"),
     )
     # Targets on the time from referral to a stage's start, drawn on that stage's row.
     thresholds = pd.DataFrame(
@@ -181,8 +191,20 @@ def waits(results: RunResults) -> View:
     top = _top(mean_rows)
     p90 = next((r["mean"] for r in p90_rows if r["label"] == top["label"]), float("nan"))
     reading = t(
-        "results.waits_reading", stage=top["label"], mean=number(top["mean"], 1), p90=number(p90, 1)
+        "overload.reading_settled",
+        stage=top["label"],
+        median=number(top["mean"], 1),
+        p90=number(p90, 1),
     )
+    if overloaded:
+        worst = max(overloaded, key=lambda s: verdicts[s].growth_per_year.mean)
+        reading = t(
+            "overload.reading_overloaded",
+            stages=", ".join(stage_name(scenario, s) for s in overloaded),
+            stage=stage_name(scenario, worst),
+            growth=number(verdicts[worst].growth_per_year.mean / 12, 0),
+            waiting=number(verdicts[worst].waiting_end.mean, 0),
+        )
     return View(
         "waits",
         t("results.waits_title"),

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from model.files import write_atomic
+from model.overload import all_stage_waits, first_action_waits
 from model.replications import DEFAULT_CONFIDENCE, RunResults
 
 SUMMARY_SCHEMA = "acusim.summary/1"
@@ -62,6 +63,18 @@ def summary_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) ->
             {k: _clean(v) for k, v in row.items()}
             for row in results.yearly(confidence).to_dict(orient="records")
         ],
+        "waits": waits_dict(results, confidence),
+    }
+
+
+def waits_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
+    """Censored waits and overload verdicts by stage, and the first action (``waits``)."""
+    return {
+        "stages": {
+            stage: {k: _clean(v) for k, v in w.as_dict().items()}
+            for stage, w in all_stage_waits(results, confidence).items()
+        },
+        "first_action": first_action_waits(results, confidence),
     }
 
 

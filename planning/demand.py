@@ -117,8 +117,7 @@ def stage_outcomes_table(
     if cases is None:
         raise ValueError("stage outcomes need case records: run with record_cases=True")
     scenario = results.scenario
-    start = float(scenario.warmup_days)
-    done = cases[cases["left_day"].notna() & (cases["left_day"] >= start)]
+    done = cases[cases["left_day"].notna() & (cases["left_day"] >= 0)]  # days from start date
     counts = (
         done.groupby(["replication", "source", "stage", "next"], observed=True)
         .size()

@@ -404,8 +404,7 @@ class _Context:
 def _started_after_warmup(results: RunResults) -> pd.DataFrame:
     """Visits that joined the queue after the warm-up, including those still waiting."""
     cases = results.cases()
-    warmup = results.scenario.warmup_days
-    return cases[cases["queued_day"] >= warmup].assign(
+    return cases[cases["queued_day"] >= 0].assign(  # case days count from the start date
         wait=lambda v: v["allocated_day"] - v["queued_day"]
     )
 
@@ -686,8 +685,8 @@ def _little(ctx: _Context) -> list[Measurement]:
     records, so the two are computed independently."""
     results = ctx.baseline_run()
     scenario = results.scenario
-    start = float(scenario.warmup_days)
-    end = start + scenario.horizon_days
+    start = 0.0  # case records count days from the start date
+    end = scenario.horizon_days
     spans = _case_spans(results)
     entered = spans["received"].clip(lower=start)
     left = spans["closed_day"].fillna(end).clip(upper=end)

@@ -21,11 +21,13 @@ last period); backlog growth is the growth over the year to the period's end
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Callable
 
 import numpy as np
 
+from model.engine.reach import Reach
 from model.engine.sources import DAYS_PER_WEEK, DAYS_PER_YEAR
 from model.engine.stages import Case, condition_matcher
 from model.scenario import (
@@ -35,6 +37,7 @@ from model.scenario import (
     Scenario,
     ShareWithinTarget,
 )
+from model.survival import kaplan_meier
 
 WEEKS_PER_YEAR = 52
 HIGH = PRIORITIES.index("high")
@@ -77,6 +80,10 @@ class _Counted:
     def add(self, hit: bool, period: int = 0) -> None:
         self.period_hits[period] += hit
         self.period_total[period] += 1
+
+    def add_expected_misses(self, weight: float, period: int) -> None:
+        """Cases that will miss if they ever get there, counted by that chance (0 to 1)."""
+        self.period_total[period] += weight
 
     @property
     def hits(self) -> int:
@@ -182,6 +189,15 @@ class Recorder:
             else self.stage_names.index(reporting.first_action_stage)
         )
         self.first_action = array("d")
+        # For the censored (Kaplan-Meier) waits: when each allocated visit joined its queue
+        # (beside ``waits``) and when each first action's case was received.
+        self.wait_queued = [array("d") for _ in range(n_stages)]
+        self.first_action_received = array("d")
+        self._reach = {
+            target: Reach(scenario, target)
+            for target in {t.stage for t in scenario.targets.values() if t.kind == "share_within"}
+            | ({reporting.first_action_stage} - {None})
+        }
 
     @property
     def staff_hours(self) -> np.ndarray:
@@ -238,6 +254,7 @@ class Recorder:
             return
         case = visit.case
         self.waits[stage].append(now - visit.queued)
+        self.wait_queued[stage].append(visit.queued)
         since_referral = now - case.received
         for matches, within, counted in self._share_within_at[stage]:
             if matches(case):
@@ -248,6 +265,7 @@ class Recorder:
             and (case.priority == HIGH or case.apsp)
         ):
             self.first_action.append(since_referral)
+            self.first_action_received.append(case.received)
 
     def exited(self, visit: Visit, now: float) -> None:
         stage = visit.stage
@@ -297,16 +315,93 @@ class Recorder:
         for visit in self.open_visits:
             age_in_stage = now - visit.queued
             self._count_long(visit.stage, age_in_stage, now)
-            if visit.allocated != visit.allocated:  # still waiting (NaN): a known miss?
-                since_referral = now - visit.case.received
-                for target_stage, matches, within, counted in self._share_within.values():
-                    if (
-                        target_stage == visit.stage
-                        and matches(visit.case)
-                        and since_referral > within
-                    ):
-                        counted.add(False, len(self.periods) - 1)
-        return self._kpis(pool_areas, now)
+            self._count_unstarted_misses(visit, now)
+        k = self._kpis(pool_areas, now)
+        self._censored_wait_kpis(k, now)
+        return k
+
+    def _count_unstarted_misses(self, visit: Visit, now: float) -> None:
+        """Share targets count cases never started in their stage that are already too late.
+
+        A case still waiting in the target stage past the limit is a miss. A case still
+        open upstream of it (e.g. an alert waiting for review, for an assessment target)
+        past the limit will miss if it ever gets there: it counts as a miss weighted by the
+        chance that it does (:mod:`model.engine.reach`). Cases not yet past the limit are
+        left out: their outcome is unknown (censored)."""
+        since_referral = now - visit.case.received
+        last = len(self.periods) - 1
+        for target_stage, matches, within, counted in self._share_within.values():
+            if since_referral <= within or not matches(visit.case):
+                continue
+            if target_stage == visit.stage:
+                if visit.allocated != visit.allocated:  # still waiting (NaN); else counted
+                    counted.add(False, last)
+            else:
+                weight = self._reach[self.stage_names[target_stage]].after(visit.stage, visit.case)
+                if weight > 0:
+                    counted.add_expected_misses(weight, last)
+
+    def _censored_wait_kpis(self, k: dict[str, float], now: float) -> None:
+        """Waits with the cases still waiting at the end counted as censored (Kaplan-Meier).
+
+        Per worked stage: the median and 90th percentile of the wait from joining the
+        queue to allocation, and the share of the sample still waiting at the end; for the
+        first action the same for the time from referral. See :mod:`model.survival`."""
+        waiting_at = [[] for _ in self.stage_names]
+        for visit in self.open_visits:
+            if visit.allocated != visit.allocated:
+                waiting_at[visit.stage].append(visit.queued)
+        for i, stage in enumerate(self.stage_names):
+            if self.scenario.stages[stage].role is None:
+                continue
+            queued = np.concatenate([np.asarray(self.wait_queued[i]), waiting_at[i]])
+            durations = np.concatenate([np.asarray(self.waits[i]), now - np.asarray(waiting_at[i])])
+            self._km_kpis(k, f"{{}}.{stage}", durations, queued, len(self.waits[i]))
+        if self._first_action_stage is not None:
+            self._first_action_km(k, now)
+
+    def _km_kpis(
+        self,
+        k: dict[str, float],
+        name: str,
+        durations: np.ndarray,
+        joined: np.ndarray,
+        n_started: int,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        observed = np.arange(len(durations)) < n_started
+        entry = np.clip(self.start - joined, 0.0, None)
+        curve = kaplan_meier(durations, observed, entry, weights)
+        k[name.format("wait_km_median_days")] = curve.quantile(0.5)
+        k[name.format("wait_km_p90_days")] = curve.quantile(0.9)
+        k[name.format("waiting_end_share")] = curve.censored / curve.n if curve.n else math.nan
+        k[name.format("waiting_end")] = curve.censored
+
+    def _first_action_km(self, k: dict[str, float], now: float) -> None:
+        """Time from referral to the first start in the first-action stage, high-priority
+        and APSP cases; censored: such cases still waiting there, and those still upstream
+        weighted by the chance that they get there."""
+        stage = self._first_action_stage
+        reach = self._reach[self.stage_names[stage]]
+        received, weights = [], []
+        for visit in self.open_visits:
+            case = visit.case
+            if not (case.priority == HIGH or case.apsp):
+                continue
+            if visit.stage == stage:
+                if visit.visit_no == 0 and visit.allocated != visit.allocated:
+                    received.append(case.received)
+                    weights.append(1.0)
+            elif case.visits[stage] == 0:
+                weight = reach.after(visit.stage, case)
+                if weight > 0:
+                    received.append(case.received)
+                    weights.append(weight)
+        n_started = len(self.first_action)
+        joined = np.concatenate([np.asarray(self.first_action_received), received])
+        durations = np.concatenate([np.asarray(self.first_action), now - np.asarray(received)])
+        all_weights = np.concatenate([np.ones(n_started), weights])
+        self._km_kpis(k, "first_action_{}", durations, joined, n_started, all_weights)
 
     def _kpis(self, pool_areas: list[tuple[float, float]], now: float) -> dict[str, float]:
         years = (self.end - self.start) / DAYS_PER_YEAR

@@ -501,6 +501,13 @@ class UnitModel:
         )
         table = cases.merge(visits, on="case_id", how="left")
         table.insert(0, "replication", self.replication)
+        return self._days_from_start_date(table)
+
+    def _days_from_start_date(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Case records count days from the start date, as every output does (the clock
+        counts from the start of the warm-up): warm-up days are negative."""
+        for column in ("received_day", "queued_day", "allocated_day", "left_day"):
+            table[column] = table[column] - self.report_start
         return table
 
 

@@ -385,7 +385,8 @@ class Stage(StrictModel):
 
 
 class BacklogEntry(StrictModel):
-    """Cases already open at the start date in one stage."""
+    """Cases already open when the simulation starts, in one stage: on the start date, or
+    at the start of the warm-up when there is one (docs/model.md, 4.1)."""
 
     stage: Name = Field(description="The stage they are in.")
     source: Name = Field(description="The source whose mix their attributes are drawn from.")
@@ -393,7 +394,8 @@ class BacklogEntry(StrictModel):
     in_progress: int = Field(default=0, ge=0, description="Cases started (work or caseload).")
     age_days: Distribution | None = Field(
         default=None,
-        description="How long before the start date they were received (default: 0).",
+        description="How long before the simulation starts (the start date, or the start "
+        "of the warm-up) they were received (default: 0).",
     )
 
 
@@ -481,6 +483,15 @@ class Reporting(StrictModel):
         default=None,
         description="Stage whose start counts as the first action on high-priority and APSP "
         "referrals.",
+    )
+    overload_growth_share: float = Field(
+        default=0.02,
+        gt=0,
+        lt=1,
+        description="A stage is reported as overloaded when its queue grows over the second "
+        "half of the run by more than this share of the cases entering it (judged on the "
+        "one-sided 95% bound across replications; docs/model.md, 'Overload'). Assumption: a "
+        "queue that keeps 1 in 50 of its cases for good is not settling.",
     )
 
 
@@ -642,7 +653,9 @@ class Scenario(StrictModel):
     stages: dict[Name, Stage] = Field(description="The stage network.")
     outcomes: list[Name] = Field(min_length=1, description="Ways a case can be closed.")
     initial_backlog: list[BacklogEntry] = Field(
-        default_factory=list, description="Cases open at the start date."
+        default_factory=list,
+        description="Cases open when the simulation starts: on the start date, or at the "
+        "start of the warm-up if there is one.",
     )
     targets: dict[Name, Target] = Field(default_factory=dict, description="Service targets.")
     reporting: Reporting = Field(default_factory=Reporting, description="Headline KPI stages.")
@@ -756,5 +769,10 @@ class ScenarioError(Problems):
 
 
 def days_from_start(scenario: Scenario, when: dt.date) -> float:
-    """Simulation-clock time (days) of a calendar date; the clock starts at the warm-up."""
+    """Simulation-clock time (days) of a calendar date: days from the start of the
+    *simulation* (the start of the warm-up; the start date when there is none).
+
+    The engine's clock only. Every output counts days from the start date instead (clock
+    less ``warmup_days``; docs/outputs.md, "Days and dates"), and dates in outputs are
+    calendar dates, so this function never reaches a user."""
     return float((when - scenario.start_date).days) + scenario.warmup_days
