@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from planning.brief.figures import BriefFigures
@@ -61,7 +61,7 @@ def referrals_chart(figures: BriefFigures, w: Any) -> bytes:
 
 
 def sensitivity_chart(table: pd.DataFrame, w: Any) -> bytes:
-    """A tornado chart: each factor's low and high effect on the deciding target (95% CI)."""
+    """A tornado chart: each factor's low and high effect on the FTE the work needs (95% CI)."""
     factors = list(dict.fromkeys(table["factor"]))
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(factors) + 1.2))
     y = np.arange(len(factors))[::-1]
@@ -72,9 +72,9 @@ def sensitivity_chart(table: pd.DataFrame, w: Any) -> bytes:
         part = table[table["level"] == level].set_index("factor").reindex(factors)
         ax.barh(
             y + offset,
-            part["difference"],
+            part["fte_difference"],
             0.34,
-            xerr=part["half_width"].fillna(0),
+            xerr=part["fte_half_width"].fillna(0),
             color=colour,
             capsize=2,
             label=label,
@@ -82,7 +82,7 @@ def sensitivity_chart(table: pd.DataFrame, w: Any) -> bytes:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels([w(f"f_{f}") for f in factors], fontsize=8)
-    ax.set_xlabel(table.attrs.get("target", ""))
+    ax.set_xlabel(w("axis_fte"))
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)

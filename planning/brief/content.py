@@ -20,10 +20,13 @@ import pandas as pd
 import yaml
 
 from model import formats
+from model.replications import Estimate, estimate
+from model.results import financial_year_label
 from model.scenario import CATEGORIES
 from planning.brief import assumptions
 from planning.brief.charts import referrals_chart, sensitivity_chart
 from planning.brief.figures import BriefFigures, ScenarioFigures
+from planning.demand import ALL_SOURCES
 
 TEXT_DIR = Path(__file__).with_name("text")
 LANGUAGES = ("en", "cy")
@@ -132,8 +135,6 @@ def _fy_rows(
 
 
 def _fy_header(figures: BriefFigures, w: Words) -> list[str]:
-    from model.results import financial_year_label
-
     return [
         w("col_item"),
         w("col_scenario"),
@@ -143,117 +144,96 @@ def _fy_header(figures: BriefFigures, w: Words) -> list[str]:
 
 def _staffing_text(fig: ScenarioFigures, w: Words) -> str:
     rec = fig.staffing.recommendation_table()
-    parts = [
-        f"{w.num(r['recommended_fte'], 1)} {r['title']} ({'+' if r['change_fte'] >= 0 else ''}{w.num(r['change_fte'], 1)})"
-        for r in rec.to_dict("records")
-        if r["change_fte"] != 0
-    ]
+    parts = []
+    for r in rec.to_dict("records"):
+        if r["change_fte"] != 0:
+            sign = "+" if r["change_fte"] > 0 else ""
+            change = f"{sign}{w.num(r['change_fte'], 1)}"
+            parts.append(f"{w.num(r['recommended_fte'], 1)} {r['title']} ({change})")
     return "; ".join(parts)
 
 
+def _added(base: ScenarioFigures, option: ScenarioFigures) -> tuple[Estimate, Estimate, str]:
+    """Referrals a year and staff-hours a year the option adds (paired, CRN), and the role
+    taking most of the extra hours."""
+    years = option.scenario.horizon_years
+    a, b = base.run.kpi_frame(), option.run.kpi_frame()
+    common = a.index.intersection(b.index)
+    referrals = estimate(
+        (b.loc[common, "referrals_total"] - a.loc[common, "referrals_total"]) / years
+    )
+    columns = [
+        f"staff_hours_per_year.{r}" for r in base.scenario.roles if r in option.scenario.roles
+    ]
+    hours = estimate(b.loc[common, columns].sum(axis=1) - a.loc[common, columns].sum(axis=1))
+    totals = option.hours_added
+    totals = totals[totals["source"] == ALL_SOURCES] if totals is not None else pd.DataFrame()
+    top = str(totals.sort_values("difference").iloc[-1]["role_title"]) if len(totals) else ""
+    return referrals, hours, top
+
+
 def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
+    """Per option: what it adds, the staff needed and cost, targets, when to recruit; then
+    the assumption to check first."""
     blocks = []
     confidence = w.pct(figures.base.staffing.confidence)
     for fig in figures.options:
         name = fig.scenario.name
-        refs = fig.referrals_added
-        total = refs["difference"].sum() if refs is not None else 0.0
-        # the total's interval: from the per-replication total referrals (paired)
-        from model.compare import paired_differences
-
-        d = paired_differences(figures.base.run, fig.run, ["referrals_total"]).loc[
-            "referrals_total"
-        ]
-        years = fig.scenario.horizon_years
-        hours = fig.hours_added
-        totals = hours[hours["source"] == "all"]
-        extra_hours = totals["difference"].sum()
-        per_rep = fig.run.kpi_frame()[
-            [f"staff_hours_per_year.{r}" for r in fig.scenario.roles]
-        ].sum(axis=1) - figures.base.run.kpi_frame()[
-            [f"staff_hours_per_year.{r}" for r in fig.scenario.roles]
-        ].sum(axis=1)
-        from model.replications import estimate
-
-        e = estimate(per_rep)
-        top = totals.sort_values("difference").iloc[-1]["role_title"] if len(totals) else ""
-        blocks.append(
-            Block(
-                "p",
-                w(
-                    "msg_adds",
-                    option=name,
-                    referrals=w.num(d["difference"] / years, 0),
-                    ci=w.ci(d["ci_low"] / years, d["ci_high"] / years),
-                    n=int(d["n"]),
-                    hours=w.num(e.mean, 0),
-                    hours_ci=w.ci(e.ci_low, e.ci_high),
-                    role=top,
-                ),
-            )
+        referrals, hours, top = _added(figures.base, fig)
+        text = w(
+            "msg_adds",
+            option=name,
+            referrals=w.num(referrals.mean, 0),
+            ci=w.ci(referrals.ci_low, referrals.ci_high),
+            n=referrals.n,
+            hours=w.num(hours.mean, 0),
+            hours_ci=w.ci(hours.ci_low, hours.ci_high),
+            role=top,
         )
-        del total, extra_hours
+        blocks.append(Block("p", text))
         staff = _staffing_text(fig, w)
         cost_today = w.money(fig.staffing.cost_current)
         if staff:
-            blocks.append(
-                Block(
-                    "p",
-                    w(
-                        "msg_staff",
-                        option=name,
-                        confidence=confidence,
-                        staffing=staff,
-                        cost=w.money(fig.staffing.cost_recommended),
-                        cost_today=cost_today,
-                    ),
-                )
+            text = w(
+                "msg_staff",
+                option=name,
+                confidence=confidence,
+                staffing=staff,
+                cost=w.money(fig.staffing.cost_recommended),
+                cost_today=cost_today,
             )
         else:
-            blocks.append(
-                Block(
-                    "p",
-                    w("msg_no_staff", option=name, cost_today=cost_today, confidence=confidence),
-                )
-            )
+            text = w("msg_no_staff", option=name, cost_today=cost_today, confidence=confidence)
+        blocks.append(Block("p", text))
         current = fig.staffing.targets_current
         met = int(current["met_with_confidence"].sum())
         if met == len(current):
-            blocks.append(Block("p", w("msg_targets_all", option=name, total=len(current))))
+            text = w("msg_targets_all", option=name, total=len(current))
         else:
             risk = "; ".join(current.loc[~current["met_with_confidence"], "description"])
-            blocks.append(
-                Block("p", w("msg_targets", option=name, met=met, total=len(current), at_risk=risk))
-            )
+            text = w("msg_targets", option=name, met=met, total=len(current), at_risk=risk)
+        blocks.append(Block("p", text))
         plan = fig.plan[fig.plan["extra_fte"] > 0]
         if len(plan):
-            first = plan.sort_values("recruitment_lead_time_days").iloc[-1]
+            longest = plan.sort_values("recruitment_lead_time_days").iloc[-1]
+            lead = w.num(longest["recruitment_lead_time_days"], 0)
             if bool(plan["late"].any()):
-                blocks.append(
-                    Block(
-                        "p",
-                        w(
-                            "msg_recruit_late",
-                            by=w.date(fig.by),
-                            lead=w.num(first["recruitment_lead_time_days"], 0),
-                            role=first["title"],
-                            earliest=w.date(plan["earliest_in_post"].max()),
-                        ),
-                    )
+                text = w(
+                    "msg_recruit_late",
+                    by=w.date(fig.by),
+                    lead=lead,
+                    role=longest["title"],
+                    earliest=w.date(plan["earliest_in_post"].max()),
                 )
             else:
-                blocks.append(
-                    Block(
-                        "p",
-                        w(
-                            "msg_recruit",
-                            by=w.date(fig.by),
-                            start=w.date(plan["start_recruiting_by"].min()),
-                            role=first["title"],
-                            lead=w.num(first["recruitment_lead_time_days"], 0),
-                        ),
-                    )
+                text = w(
+                    "msg_recruit",
+                    by=w.date(fig.by),
+                    start=w.date(plan["start_recruiting_by"].min()),
+                    role=longest["title"],
+                    lead=lead,
                 )
+            blocks.append(Block("p", text))
     s = figures.sensitivity
     if len(s) and s["swing"].iloc[0] > 0:
         blocks.append(Block("p", w("msg_sensitivity", factor=w(f"f_{s['factor'].iloc[0]}"))))
@@ -281,7 +261,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
     sources = [(k, s.title) for k, s in base.sources.items()] + [("all", w("col_total"))]
     out.append(Block("h2", w("t_referrals")))
     out.append(
-        Block("table", header=header, rows=_fy_rows(figures, w, "years", "arrivals", sources))
+        Block("table", header=header, rows=_fy_rows(figures, w, "years", "arrivals", sources, 0))
     )
     out.append(Block("image", w("chart_referrals"), png=referrals_chart(figures, w)))
     cats = [(c, w(f"cat_{c}")) for c in CATEGORIES]
@@ -290,7 +270,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
         Block(
             "table",
             header=header,
-            rows=_fy_rows(figures, w, "case_years", "referrals_by_category", cats),
+            rows=_fy_rows(figures, w, "case_years", "referrals_by_category", cats, 0),
         )
     )
     roles = [(k, r.title) for k, r in base.roles.items()]
@@ -317,7 +297,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
     out.append(Block("h2", w("t_cost")))
     rows = [
         [
-            w("today"),
+            w("row_cost_today"),
             "",
             *[w.money(figures.base.staffing.cost_current)] * len(figures.financial_years),
         ]
@@ -325,7 +305,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
     for i, f in enumerate(figures.all):
         rows.append(
             [
-                "",
+                w("row_cost_needed") if i == 0 else "",
                 _label(f, i == 0, w),
                 *[w.money(f.staffing.cost_recommended)] * len(figures.financial_years),
             ]
@@ -480,19 +460,15 @@ def section_four(figures: BriefFigures, w: Words) -> list[Block]:
     s = figures.sensitivity
     out.append(Block("h2", w("s4_2")))
     if len(s):
-        central = s.attrs["central"]
-        out.append(
-            Block(
-                "p",
-                w(
-                    "s4_2_text",
-                    option=figures.sensitivity_option,
-                    target=s.attrs["target"],
-                    central=w.pm(central.mean, central.half_width, 3),
-                    n=central.n,
-                ),
-            )
+        central = s.attrs["central_fte"]
+        text = w(
+            "s4_2_text",
+            option=figures.sensitivity_option,
+            target=s.attrs["target"],
+            central=w.pm(central.mean, central.half_width, 2),
+            n=central.n,
         )
+        out.append(Block("p", text))
         out.append(Block("image", w("chart_sensitivity"), png=sensitivity_chart(s, w)))
         head = [w("col_factor"), w("col_range"), w("col_low"), w("col_high"), w("col_still_met")]
         rows = []
@@ -503,17 +479,18 @@ def section_four(figures: BriefFigures, w: Words) -> list[Block]:
                 span = w("range_scale", low=w.num(low["scale"], 2), high=w.num(high["scale"], 2))
             else:
                 span = w("range_values", low=w.num(low["value"], 2), high=w.num(high["value"], 2))
+            still = w(
+                "yes_no",
+                low=w("word_yes") if low["met"] else w("word_no"),
+                high=w("word_yes") if high["met"] else w("word_no"),
+            )
             rows.append(
                 [
                     w(f"f_{name}"),
                     span,
-                    w.pm(low["difference"], low["half_width"], 4),
-                    w.pm(high["difference"], high["half_width"], 4),
-                    w(
-                        "yes_no",
-                        low=w("word_yes") if low["met"] else w("word_no"),
-                        high=w("word_yes") if high["met"] else w("word_no"),
-                    ),
+                    w.pm(low["fte_difference"], low["fte_half_width"], 2),
+                    w.pm(high["fte_difference"], high["fte_half_width"], 2),
+                    still,
                 ]
             )
         out.append(Block("table", header=head, rows=rows))

@@ -2,7 +2,8 @@
 
 Charts are PNG data URIs and the CSS is inline, so the file opens offline and can be
 attached to an email. ``@page`` sets A4 with margins; each main section starts a new page
-when printed, and tables and figures are not split across pages where avoidable. The root
+when printed, table rows and figures are not split across pages, and a long table repeats its header
+on each page. The root
 ``lang`` is the first part's language; with both languages each part is a
 ``<section lang=...>`` so screen readers and spell checkers switch.
 """
@@ -18,13 +19,16 @@ from planning.brief.content import Part
 
 CSS = """
 @page { size: A4; margin: 18mm 16mm; }
-body { font-family: Arial, Helvetica, sans-serif; font-size: 10pt; color: #111; max-width: 180mm; margin: auto; }
+body { font-family: Arial, Helvetica, sans-serif; font-size: 10pt; color: #111;
+       max-width: 180mm; margin: auto; }
 h1.title { font-size: 18pt; }
 h1 { font-size: 14pt; color: #1b4f72; break-before: page; page-break-before: always; }
 h1.title, section > h1:first-of-type { break-before: auto; page-break-before: auto; }
 h2 { font-size: 11.5pt; color: #1b4f72; break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 10.5pt; break-after: avoid; }
-table { border-collapse: collapse; width: 100%; margin: 4pt 0 10pt; font-size: 8pt; break-inside: avoid; page-break-inside: avoid; }
+table { border-collapse: collapse; width: 100%; margin: 4pt 0 10pt; font-size: 8pt; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: 1px solid #999; padding: 2pt 4pt; text-align: left; vertical-align: top; }
 th { background: #e8eef3; }
 figure { margin: 6pt 0 12pt; break-inside: avoid; page-break-inside: avoid; }

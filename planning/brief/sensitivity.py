@@ -5,8 +5,9 @@ basis). Every factor's low and high values become one variant of a sweep (the
 ``variants`` design) around a central scenario - an option at its recommended staffing -
 so every variant runs with the sweep's seed: common random numbers, and the effect of a
 factor is the paired per-replication difference from the central variant. The measure is
-a cheap proxy for the staffing answer: the binding target's KPI at the recommended
-staffing (does the answer still hold if the assumption is wrong?).
+two cheap proxies for the staffing answer: the FTE the work needs at 100% utilisation,
+all roles (how much more or less staff the assumption implies), and the binding target's
+KPI at the recommended staffing (does the answer still hold if the assumption is wrong?).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from model.engine.sources import DAYS_PER_YEAR
 from model.replications import DEFAULT_CONFIDENCE, Estimate, estimate, meets, one_sided_bound
 from model.scenario import Scenario
 from planning.sweeps.design import Sweep, sweep_from_mapping
@@ -131,6 +133,18 @@ def sensitivity_sweep(
     return sweep_from_mapping(data, Path(scenario_file).resolve()), meaning
 
 
+def _workload_fte(wide: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Per replication: staff-hours a year over one FTE's casework hours a year, summed over
+    roles (the FTE equivalent of :mod:`planning.demand`: people busy all the time)."""
+    total = pd.Series(0.0, index=wide.index)
+    for role, definition in scenario.roles.items():
+        column = f"staff_hours_per_year.{role}"
+        hours = definition.casework_hours_per_day * DAYS_PER_YEAR
+        if column in wide.columns and hours > 0:
+            total = total + wide[column] / hours
+    return total
+
+
 def run_sensitivity(
     scenario_file: Path,
     scenario: Scenario,
@@ -144,27 +158,35 @@ def run_sensitivity(
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> pd.DataFrame:
     """Run the sensitivity sweep into ``out`` (a sweep results folder) and measure each
-    factor's effect on ``target``'s KPI: one row per (factor, level) with the value there,
-    its paired difference from central (CI, n) and whether the target is still met with
-    confidence there."""
+    factor's effect, as paired differences from ``central`` (CI, n): on the FTE the work
+    needs at 100% utilisation, all roles (``fte_*``: what moves the staffing answer), and on
+    ``target``'s KPI at the recommended staffing (``target_*``), with whether the target is
+    still met with confidence there (``met``). Rows by falling FTE swing."""
     factors = load_factors() if factors is None else factors
     sweep, meaning = sensitivity_sweep(
         scenario_file, scenario, settings, factors, replications, seed
     )
-    with SweepStore.open(out, sweep, resume=(out / "manifest.json").is_file()) as store:
-        with LocalBackend(workers) as backend:
-            run_sweep(sweep, store, backend)
+    resume = (out / "manifest.json").is_file()
+    with SweepStore.open(out, sweep, resume=resume) as store, LocalBackend(workers) as backend:
+        run_sweep(sweep, store, backend)
     wide = read_store(out).kpi_wide()
     kpi = f"target.{target}"
     rule = scenario.targets[target]
-    central = wide.loc[CENTRAL, kpi]
-    rows = []
+    central = wide.loc[CENTRAL]
+    central_fte = _workload_fte(central, sweep.variant(CENTRAL).scenario)
     by_name = {f.name: f for f in factors}
+
+    def met(values: pd.Series) -> bool:
+        bound = one_sided_bound(values, rule.direction, confidence)
+        return meets(bound, rule.direction, rule.threshold)
+
+    rows = []
     for variant, (name, level) in meaning.items():
-        values = wide.loc[variant, kpi]
-        common = central.index.intersection(values.index)
-        diff: Estimate = estimate(values[common] - central[common], confidence)
-        at = estimate(values, confidence)
+        here = wide.loc[variant]
+        common = central.index.intersection(here.index)
+        fte = _workload_fte(here, sweep.variant(variant).scenario)
+        d_fte: Estimate = estimate(fte[common] - central_fte[common], confidence)
+        d_kpi: Estimate = estimate(here.loc[common, kpi] - central.loc[common, kpi], confidence)
         factor = by_name[name]
         rows.append(
             {
@@ -172,32 +194,26 @@ def run_sensitivity(
                 "level": "low" if level == 0 else "high",
                 "scale": factor.scale[level] if factor.scale else np.nan,
                 "value": factor.values[level] if factor.values else np.nan,
-                "kpi_mean": at.mean,
-                "difference": diff.mean,
-                "ci_low": diff.ci_low,
-                "ci_high": diff.ci_high,
-                "half_width": diff.half_width,
-                "n": diff.n,
-                "met": meets(
-                    one_sided_bound(values, rule.direction, confidence),
-                    rule.direction,
-                    rule.threshold,
-                ),
+                "fte_difference": d_fte.mean,
+                "fte_half_width": d_fte.half_width,
+                "target_mean": estimate(here[kpi], confidence).mean,
+                "target_difference": d_kpi.mean,
+                "target_half_width": d_kpi.half_width,
+                "n": d_fte.n,
+                "met": met(here[kpi]),
             }
         )
     table = pd.DataFrame(rows)
-    central_est = estimate(central, confidence)
     table.attrs.update(
-        central=central_est,
         target=target,
         threshold=rule.threshold,
         direction=rule.direction,
-        central_met=meets(
-            one_sided_bound(central, rule.direction, confidence), rule.direction, rule.threshold
-        ),
+        central_target=estimate(central[kpi], confidence),
+        central_fte=estimate(central_fte, confidence),
+        central_met=met(central[kpi]),
     )
     if not table.empty:
-        swing = table.groupby("factor")["difference"].apply(lambda d: d.abs().max())
+        swing = table.groupby("factor")["fte_difference"].apply(lambda d: d.abs().max())
         table["swing"] = table["factor"].map(swing)
         table = table.sort_values(["swing", "factor", "level"], ascending=[False, True, False])
         table = table.reset_index(drop=True)
