@@ -125,9 +125,12 @@ def _comment_above(lines: list[str], line: int) -> str | None:
 
 
 def _own_comments(node: yaml.Node, lines: list[str]) -> bool:
-    """Whether any line inside ``node`` after its first carries a comment."""
+    """Whether any line of ``node``'s own carries a comment (then its values are listed one
+    by one)."""
     first, last = node.start_mark.line, node.end_mark.line
-    return any(_comment(lines[i]) for i in range(first + 1, min(last + 1, len(lines))))
+    if getattr(node, "flow_style", False):
+        first += 1  # a flow mapping starts on its key's line: that comment is the key's
+    return any(_comment(lines[i]) for i in range(first, min(last + 1, len(lines))))
 
 
 def _walk(

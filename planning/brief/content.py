@@ -560,4 +560,5 @@ def tables_frame(figures: BriefFigures) -> dict[str, pd.DataFrame]:
     return {
         "financial_years.csv": pd.concat([all_years, all_cases[~cat]], ignore_index=True),
         "categories.csv": all_cases[cat].reset_index(drop=True),
+        "sensitivity.csv": figures.sensitivity.assign(scenario=figures.sensitivity_option),
     }

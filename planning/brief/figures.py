@@ -19,6 +19,7 @@ on two cores; the method section states the counts.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import nullcontext
@@ -107,11 +108,11 @@ def gather(
     seed: int | None = None,
     workers: int = 1,
     by: dt.date | None = None,
-    out: Path,
     progress: Callable[[str], None] | None = None,
     command: str = "",
 ) -> BriefFigures:
-    """Run everything the brief needs; ``out`` holds the sensitivity sweep's results."""
+    """Run everything the brief needs (the sensitivity sweep's store is a temporary folder:
+    its figures are in the brief and ``sensitivity.csv``)."""
     say = progress or (lambda _m: None)
     loaded = [load_scenario(base_file)] + [load_scenario(p) for p in option_files]
     horizon = brief_horizon_years(loaded[0])
@@ -134,16 +135,17 @@ def gather(
     for role, fte in focus.staffing.recommended.items():
         settings[f"roles.{role}.fte"] = fte
         settings[f"roles.{role}.staffing_plan"] = []
-    sensitivity = run_sensitivity(
-        focus.path,
-        focus.scenario,
-        settings,
-        target,
-        out / "sensitivity",
-        sensitivity_replications or replications,
-        seed,
-        workers,
-    )
+    with tempfile.TemporaryDirectory(prefix="acusim-brief-") as store:
+        sensitivity = run_sensitivity(
+            focus.path,
+            focus.scenario,
+            settings,
+            target,
+            Path(store) / "sensitivity",
+            sensitivity_replications or replications,
+            seed,
+            workers,
+        )
     years = sorted(set(base.years["financial_year"]))
     years = [
         y
