@@ -33,10 +33,20 @@ LANGUAGES = ("en", "cy")
 
 
 @cache
-def catalogue(lang: str) -> dict[str, str]:
+def _file(lang: str) -> dict[str, Any]:
     if lang not in LANGUAGES:
         raise ValueError(f"language '{lang}' is not one of {', '.join(LANGUAGES)}")
     return yaml.safe_load((TEXT_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """The brief's sentences and labels in one language (``{slot}`` fields filled later)."""
+    return {k: v for k, v in _file(lang).items() if k != "names"}
+
+
+def names(lang: str) -> dict[str, dict[str, str]]:
+    """Names of the shipped scenarios' sources, roles, stages and targets in one language."""
+    return _file(lang).get("names", {})
 
 
 @dataclass
@@ -68,6 +78,13 @@ class Words:
 
     def __call__(self, key: str, **slots: Any) -> str:
         return self.t[key].format(**slots)
+
+    def name(self, kind: str, key: str, fallback: str) -> str:
+        """A scenario thing's name: in Welsh the catalogue's translation where it has one;
+        in English the scenario file's own title (the user's words)."""
+        if self.lang == "en":
+            return fallback
+        return names(self.lang).get(kind, {}).get(key, fallback)
 
     def num(self, value: float, digits: int = 1) -> str:
         return formats.number(value, digits, self.lang)
@@ -149,11 +166,14 @@ def _staffing_text(fig: ScenarioFigures, w: Words) -> str:
         if r["change_fte"] != 0:
             sign = "+" if r["change_fte"] > 0 else ""
             change = f"{sign}{w.num(r['change_fte'], 1)}"
-            parts.append(f"{w.num(r['recommended_fte'], 1)} {r['title']} ({change})")
+            title = w.name("roles", r["role"], r["title"])
+            parts.append(f"{w.num(r['recommended_fte'], 1)} {title} ({change})")
     return "; ".join(parts)
 
 
-def _added(base: ScenarioFigures, option: ScenarioFigures) -> tuple[Estimate, Estimate, str]:
+def _added(
+    base: ScenarioFigures, option: ScenarioFigures, w: Words
+) -> tuple[Estimate, Estimate, str]:
     """Referrals a year and staff-hours a year the option adds (paired, CRN), and the role
     taking most of the extra hours."""
     years = option.scenario.horizon_years
@@ -168,7 +188,8 @@ def _added(base: ScenarioFigures, option: ScenarioFigures) -> tuple[Estimate, Es
     hours = estimate(b.loc[common, columns].sum(axis=1) - a.loc[common, columns].sum(axis=1))
     totals = option.hours_added
     totals = totals[totals["source"] == ALL_SOURCES] if totals is not None else pd.DataFrame()
-    top = str(totals.sort_values("difference").iloc[-1]["role_title"]) if len(totals) else ""
+    top_row = totals.sort_values("difference").iloc[-1] if len(totals) else None
+    top = "" if top_row is None else w.name("roles", top_row["role"], top_row["role_title"])
     return referrals, hours, top
 
 
@@ -179,7 +200,7 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
     confidence = w.pct(figures.base.staffing.confidence)
     for fig in figures.options:
         name = fig.scenario.name
-        referrals, hours, top = _added(figures.base, fig)
+        referrals, hours, top = _added(figures.base, fig, w)
         text = w(
             "msg_adds",
             option=name,
@@ -210,7 +231,10 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
         if met == len(current):
             text = w("msg_targets_all", option=name, total=len(current))
         else:
-            risk = "; ".join(current.loc[~current["met_with_confidence"], "description"])
+            risk = "; ".join(
+                w.name("targets", r["target"], r["description"])
+                for r in current[~current["met_with_confidence"]].to_dict("records")
+            )
             text = w("msg_targets", option=name, met=met, total=len(current), at_risk=risk)
         blocks.append(Block("p", text))
         plan = fig.plan[fig.plan["extra_fte"] > 0]
@@ -222,7 +246,7 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
                     "msg_recruit_late",
                     by=w.date(fig.by),
                     lead=lead,
-                    role=longest["title"],
+                    role=w.name("roles", longest["role"], longest["title"]),
                     earliest=w.date(plan["earliest_in_post"].max()),
                 )
             else:
@@ -230,7 +254,7 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
                     "msg_recruit",
                     by=w.date(fig.by),
                     start=w.date(plan["start_recruiting_by"].min()),
-                    role=longest["title"],
+                    role=w.name("roles", longest["role"], longest["title"]),
                     lead=lead,
                 )
             blocks.append(Block("p", text))
@@ -258,7 +282,9 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
         ),
     ]
     header = _fy_header(figures, w)
-    sources = [(k, s.title) for k, s in base.sources.items()] + [("all", w("col_total"))]
+    sources = [(k, w.name("sources", k, s.title)) for k, s in base.sources.items()] + [
+        ("all", w("col_total"))
+    ]
     out.append(Block("h2", w("t_referrals")))
     out.append(
         Block("table", header=header, rows=_fy_rows(figures, w, "years", "arrivals", sources, 0))
@@ -273,7 +299,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
             rows=_fy_rows(figures, w, "case_years", "referrals_by_category", cats, 0),
         )
     )
-    roles = [(k, r.title) for k, r in base.roles.items()]
+    roles = [(k, w.name("roles", k, r.title)) for k, r in base.roles.items()]
     out.append(Block("h2", w("t_hours")))
     out.append(
         Block("table", header=header, rows=_fy_rows(figures, w, "years", "staff_hours", roles, 0))
@@ -290,7 +316,10 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
     ]
     rows = []
     for role, definition in base.roles.items():
-        row = [definition.title, w.num(figures.base.staffing.current.get(role, definition.fte), 1)]
+        row = [
+            w.name("roles", role, definition.title),
+            w.num(figures.base.staffing.current.get(role, definition.fte), 1),
+        ]
         row += [w.num(f.staffing.recommended.get(role, definition.fte), 1) for f in figures.all]
         rows.append(row)
     out.append(Block("table", header=head, rows=rows))
@@ -319,7 +348,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
             rows=_fy_rows(figures, w, "years", "backlog_end", [("all", w("col_total"))]),
         )
     )
-    stages = [(k, s.title) for k, s in base.stages.items() if s.role]
+    stages = [(k, w.name("stages", k, s.title)) for k, s in base.stages.items() if s.role]
     out.append(Block("h2", w("t_waits")))
     out.append(
         Block(
@@ -341,7 +370,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
                     w,
                     "case_years",
                     "pcc_open_over_at_end",
-                    [(inv, base.stages[inv].title)],
+                    [(inv, w.name("stages", inv, base.stages[inv].title))],
                 ),
             )
         )
@@ -373,7 +402,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
     rows = []
     for role, d in base.roles.items():
         row = [
-            d.title,
+            w.name("roles", role, d.title),
             w.num(d.fte, 1),
             w.pct(d.abstraction_rate),
             w.num(d.casework_hours_per_day * 365, 0),
@@ -394,7 +423,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
     rows = []
     for role, d in base.roles.items():
         now = figures.base.staffing.current.get(role, d.fte)
-        row = [d.title, w.num(now, 1)]
+        row = [w.name("roles", role, d.title), w.num(now, 1)]
         for f in figures.all:
             need = f.staffing.recommended.get(role, d.fte)
             gap = need - f.staffing.current.get(role, d.fte)
@@ -419,7 +448,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
         ]
         rows = [
             [
-                r["title"],
+                w.name("roles", r["role"], r["title"]),
                 w.num(r["extra_fte"], 1),
                 w.num(r["recruitment_lead_time_days"], 0),
                 w.date(r["start_recruiting_by"]),

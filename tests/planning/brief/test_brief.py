@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from planning.brief.content import build_parts, catalogue
+from planning.brief.content import build_parts, catalogue, names
 from planning.brief.figures import BriefFigures, gather
 from planning.brief.html import render_html
 from planning.brief.write import write_brief
@@ -109,6 +109,11 @@ def _fragments(lang: str) -> set[str]:
 def test_the_catalogues_have_the_same_keys_and_real_translations():
     en, cy = catalogue("en"), catalogue("cy")
     assert set(en) == set(cy)
+    assert all(isinstance(v, str) and v.strip() for v in [*en.values(), *cy.values()])
+    for kind, known in names("en").items():
+        assert set(known) == set(names("cy")[kind])
+    for key, text in en.items():  # the same {slots} in both
+        assert set(re.findall(r"\{([a-z_]+)\}", text)) == set(re.findall(r"\{([a-z_]+)\}", cy[key]))
     same = [k for k in en if en[k] == cy[k] and re.sub(r"\{[a-z_]+\}", "", en[k]).strip(" /")]
     assert same == []
 
