@@ -175,7 +175,7 @@ def financial_year_table(
     results: RunResults, confidence: float = DEFAULT_CONFIDENCE
 ) -> pd.DataFrame:
     """Per financial year, from the weekly series: referrals by source (``arrivals``, key
-    ``all`` for the total), ``staff_hours`` by role, ``fte_needed`` by role (the year's
+    ``all`` for the total), ``staff_hours`` by role (``all``: every role), ``fte_needed`` by role (the year's
     staff-hours over one FTE's casework hours in those weeks: people busy 100% of the time,
     a floor), mean weekly ``utilisation`` by role, and ``backlog_end`` by stage (waiting plus
     in progress at the end of the year's last week; key ``all`` for the unit).
@@ -200,6 +200,7 @@ def financial_year_table(
                 rows.append((r.replication, year, "arrivals", label, float(value)))
             rows.append((r.replication, year, "arrivals", "all", float(arrivals.sum())))
             hours = series["staff_hours"][weeks].sum(axis=0)
+            rows.append((r.replication, year, "staff_hours", "all", float(hours.sum())))
             busy = series["utilisation"][weeks]
             for i, role in enumerate(r.labels["staff_hours"]):
                 rows.append((r.replication, year, "staff_hours", role, float(hours[i])))

@@ -128,8 +128,10 @@ def _fy_rows(
     metric: str,
     keys: list[tuple[str, str]],
     digits: int = 1,
+    percent: bool = False,
 ) -> list[list[str]]:
-    """Rows (item, scenario, one cell a financial year) for a metric's keys."""
+    """Rows (item, scenario, one cell a financial year) for a metric's keys; ``percent``
+    shows shares as percentages."""
     rows = []
     years = figures.financial_years
     for key, title in keys:
@@ -144,9 +146,15 @@ def _fy_rows(
                     cells.append(formats.MISSING)
                     continue
                 r = part.loc[y]
-                cells.append(
-                    w.pm(r["mean"], r["half_width"], digits, int(r["n"]), figures.replications)
+                scale = 100 if percent else 1
+                text = w.pm(
+                    scale * r["mean"],
+                    scale * r["half_width"],
+                    digits,
+                    int(r["n"]),
+                    figures.replications,
                 )
+                cells.append(text.replace(" ±", "% ±") + "%" if percent else text)
             rows.append([title if i == 0 else "", _label(fig, i == 0, w), *cells])
     return rows
 
@@ -193,6 +201,10 @@ def _added(
     return referrals, hours, top
 
 
+def _target_name(fig: ScenarioFigures, target: str, w: Words) -> str:
+    return w.name("targets", target, fig.scenario.targets[target].description)
+
+
 def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
     """Per option: what it adds, the staff needed and cost, targets, when to recruit; then
     the assumption to check first."""
@@ -223,16 +235,25 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
                 cost=w.money(fig.staffing.cost_recommended),
                 cost_today=cost_today,
             )
-        else:
+        elif fig.staffing.feasible:
             text = w("msg_no_staff", option=name, cost_today=cost_today, confidence=confidence)
-        blocks.append(Block("p", text))
-        current = fig.staffing.targets_current
+        else:
+            text = ""
+        if text:
+            blocks.append(Block("p", text))
+        if fig.staffing.unachievable:
+            unreachable = "; ".join(_target_name(fig, t, w) for t in fig.staffing.unachievable)
+            text = w("msg_unreachable", option=name, confidence=confidence, targets=unreachable)
+            blocks.append(Block("p", text))
+        # With no change the answer *is* today's staff: its verdicts (noise-dominated targets
+        # judged on every seed's replications) are today's.
+        current = fig.staffing.targets_recommended if not staff else fig.staffing.targets_current
         met = int(current["met_with_confidence"].sum())
         if met == len(current):
             text = w("msg_targets_all", option=name, total=len(current))
         else:
             risk = "; ".join(
-                w.name("targets", r["target"], r["description"])
+                _target_name(fig, r["target"], w)
                 for r in current[~current["met_with_confidence"]].to_dict("records")
             )
             text = w("msg_targets", option=name, met=met, total=len(current), at_risk=risk)
@@ -382,37 +403,29 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
     out = [Block("h1", w("s3")), Block("h2", w("s3_1")), Block("p", w("s3_1_text"))]
     header = _fy_header(figures, w)
     rows = _fy_rows(figures, w, "years", "arrivals", [("all", w("row_referrals"))], 0)
-    hours = []
-    years = figures.financial_years
-    for i, fig in enumerate(figures.all):
-        part = (
-            fig.years[fig.years["metric"] == "staff_hours"].groupby("financial_year")["mean"].sum()
-        )
-        hours.append(
-            [
-                w("row_hours") if i == 0 else "",
-                _label(fig, i == 0, w),
-                *[w.num(part.get(y, math.nan), 0) for y in years],
-            ]
-        )
+    hours = _fy_rows(figures, w, "years", "staff_hours", [("all", w("row_hours"))], 0)
     out.append(Block("table", header=header, rows=rows + hours))
     out += [Block("h2", w("s3_2")), Block("p", w("s3_2_text"))]
     head = [w("col_role"), w("col_fte_now"), w("col_abstraction"), w("col_hours_fte")]
-    head += [w("col_utilisation", scenario=_label(f, i == 0, w)) for i, f in enumerate(figures.all)]
-    rows = []
-    for role, d in base.roles.items():
-        row = [
+    rows = [
+        [
             w.name("roles", role, d.title),
             w.num(d.fte, 1),
             w.pct(d.abstraction_rate),
             w.num(d.casework_hours_per_day * 365, 0),
         ]
-        for f in figures.all:
-            u = f.years[(f.years["metric"] == "utilisation") & (f.years["key"] == role)]
-            u = u[u["financial_year"].isin(years)]
-            row.append(" / ".join(w.pct(v) for v in u["mean"]))
-        rows.append(row)
+        for role, d in base.roles.items()
+    ]
     out.append(Block("table", header=head, rows=rows))
+    out.append(Block("h3", w("t_utilisation")))
+    roles = [(k, w.name("roles", k, r.title)) for k, r in base.roles.items()]
+    out.append(
+        Block(
+            "table",
+            header=header,
+            rows=_fy_rows(figures, w, "years", "utilisation", roles, 0, True),
+        )
+    )
     out += [Block("h2", w("s3_3")), Block("p", w("s3_3_text"))]
     head = [w("col_role"), w("col_fte_now")]
     for i, f in enumerate(figures.all):
