@@ -175,10 +175,11 @@ def financial_year_table(
     results: RunResults, confidence: float = DEFAULT_CONFIDENCE
 ) -> pd.DataFrame:
     """Per financial year, from the weekly series: referrals by source (``arrivals``, key
-    ``all`` for the total), ``staff_hours`` by role (``all``: every role), ``fte_needed`` by role (the year's
-    staff-hours over one FTE's casework hours in those weeks: people busy 100% of the time,
-    a floor), mean weekly ``utilisation`` by role, and ``backlog_end`` by stage (waiting plus
-    in progress at the end of the year's last week; key ``all`` for the unit).
+    ``all`` for the total), ``staff_hours`` by role (``all``: every role), ``fte_needed``
+    by role (the year's staff-hours over one FTE's casework hours in those weeks: people
+    busy 100% of the time, a floor), mean weekly ``utilisation`` by role, and
+    ``backlog_end`` by stage (waiting plus in progress at the end of the year's last week;
+    key ``all`` for the unit).
 
     Columns: financial_year (starting calendar year), label (``2027/28``), weeks, metric,
     key, mean, ci_low, ci_high, half_width, n."""
@@ -219,7 +220,8 @@ def financial_year_table(
     return _with_fy_labels(_fy_estimates(frame, confidence), years)
 
 
-def _case_weeks(cases: pd.DataFrame, days: pd.Series, warmup: float) -> pd.Series:
+def _case_weeks(days: pd.Series, warmup: float) -> pd.Series:
+    """The week of the weekly series a simulation day falls in (0 = the first)."""
     return np.floor((days - warmup) / 7).astype("Int64")
 
 
@@ -252,7 +254,7 @@ def financial_year_case_table(
 
     # Referrals by category: one row a case, in the week it was received.
     first = cases.drop_duplicates(["replication", "case_id"])
-    week = _case_weeks(first, first["received_day"], warmup)
+    week = _case_weeks(first["received_day"], warmup)
     inside = (week >= 0) & (week < n_weeks)
     received = first[inside.fillna(False).to_numpy()].copy()
     received["financial_year"] = years[week[inside.fillna(False)].astype(int).to_numpy()]
@@ -268,7 +270,7 @@ def financial_year_case_table(
 
     # Waits: visits allocated in the year.
     visits = cases[cases["allocated_day"].notna() & cases["stage"].notna()].copy()
-    week = _case_weeks(visits, visits["allocated_day"], warmup)
+    week = _case_weeks(visits["allocated_day"], warmup)
     inside = ((week >= 0) & (week < n_weeks)).fillna(False).to_numpy()
     visits = visits[inside].copy()
     visits["financial_year"] = years[week[inside].astype(int).to_numpy()]
