@@ -22,3 +22,7 @@ app = typer.Typer(
 
 for _commands in (run, staffing, sweeps, calibration, verification):
     _commands.register(app)
+
+from acusim import brief  # noqa: E402 (appended: one command group, no merge with the list above)
+
+brief.register(app)

@@ -33,6 +33,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("compare", "screens/compare.py"),
     ("calibrate", "screens/calibrate.py"),
     ("export", "screens/export.py"),
+    ("brief", "screens/brief.py"),
 )
 
 
