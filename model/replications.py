@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from model.engine.size import check_run_size
 from model.engine.unit import ReplicationResult, run_replication
 from model.scenario import Scenario
 
@@ -130,7 +131,11 @@ def run_replications(
     """Simulate replications ``first_replication ..`` of a scenario, in parallel if asked.
 
     ``executor``: an existing pool (see :func:`process_pool`) to reuse, so callers that run
-    many scenarios (a staffing search, the app) pay the start-up of worker processes once."""
+    many scenarios (a staffing search, the app) pay the start-up of worker processes once.
+
+    A scenario whose replications would exceed its ``limits`` is refused first
+    (:class:`ScenarioError`, one line; see :mod:`model.engine.size`)."""
+    check_run_size(scenario)
     n = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     indices = list(range(first_replication, first_replication + n))
