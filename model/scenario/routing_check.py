@@ -186,22 +186,6 @@ def _zero_time_cycle(s: Scenario, c: AttributeClass, stages: list[str]) -> list[
     return None
 
 
-def expected_visits(s: Scenario, c: AttributeClass, stages: list[str]) -> float:
-    """Expected stage visits of a case of class ``c`` from its entry to its closure."""
-    index = {n: i for i, n in enumerate(stages)}
-    q = np.zeros((len(stages), len(stages)))
-    for n in stages:
-        for dest, p in routes_for(s.stages[n], c).items():
-            if dest in index:
-                q[index[n], index[dest]] += p
-    try:
-        row = np.linalg.solve((np.eye(len(stages)) - q).T, np.eye(len(stages))[index[c.entry]])
-    except np.linalg.LinAlgError:
-        return float("inf")
-    total = float(row.sum())
-    return total if np.isfinite(total) and total >= 1 - 1e-9 else float("inf")
-
-
 def class_chains(s: Scenario) -> list[ClassChain]:
     """The chain of every attribute class (for the run-size estimate)."""
     chains = []
@@ -214,16 +198,20 @@ def class_chains(s: Scenario) -> list[ClassChain]:
 def routing_problems(s: Scenario) -> list[str]:
     """One line per routing problem (the first attribute class showing it, and how many
     more do)."""
-    found: dict[str, list[AttributeClass]] = {}
+    found: dict[str, tuple[str, list[AttributeClass]]] = {}
+
+    def note(key: str, message: str, c: AttributeClass) -> None:
+        found.setdefault(key, (message, []))[1].append(c)
+
     limit = s.limits.max_expected_visits_per_case
     for c in attribute_classes(s):
         stages = _reachable(s, c)
         closing = _closing(s, c, stages)
         trapped = [n for n in stages if n not in closing]
+        for name in trapped:
+            key = f"stages.{name}.routing: no route from here ever reaches a closure outcome"
+            note(key, key, c)
         if trapped:
-            for name in trapped:
-                key = f"stages.{name}.routing: no route from here ever reaches a closure outcome"
-                found.setdefault(key, []).append(c)
             continue
         cycle = _zero_time_cycle(s, c, stages)
         if cycle is not None:
@@ -231,21 +219,46 @@ def routing_problems(s: Scenario) -> list[str]:
                 f"stages.{cycle[0]}.routing: the loop {' -> '.join(cycle)} can take no time at "
                 "all (no effort and no delay that always happens); give one stage effort"
             )
-            found.setdefault(key, []).append(c)
+            note(key, key, c)
             continue
-        visits = expected_visits(s, c, stages)
+        visits, busiest = _visits_by_stage(s, c, stages)
         if visits > limit:
-            shown = "never end" if not np.isfinite(visits) else f"{visits:,.0f}"
-            key = (
-                f"stages.{c.entry}.routing: cases would visit stages {shown} times on average "
-                f"(limits.max_expected_visits_per_case is {limit:,}): a loop rarely exits"
+            shown = "endlessly" if not np.isfinite(visits) else f"{visits:,.0f} times"
+            key = f"stages.{busiest}.routing: expected visits"
+            note(
+                key,
+                f"stages.{busiest}.routing: cases would visit stages {shown} on average "
+                f"(limits.max_expected_visits_per_case is {limit:,g}): a loop rarely exits",
+                c,
             )
-            found.setdefault(key, []).append(c)
     lines = []
-    for key, classes in itertools.islice(found.items(), 50):
+    for message, classes in itertools.islice(found.values(), 50):
         more = f"; and {len(classes) - 1} more kinds of case" if len(classes) > 1 else ""
-        lines.append(f"{key} (for {classes[0].describe()}{more})")
+        lines.append(f"{message} (for {classes[0].describe()}{more})")
     return lines
+
+
+def _visits_by_stage(s: Scenario, c: AttributeClass, stages: list[str]) -> tuple[float, str]:
+    """Expected visits in total and the stage visited most (where the loop is)."""
+    index = {n: i for i, n in enumerate(stages)}
+    q = np.zeros((len(stages), len(stages)))
+    for n in stages:
+        for dest, p in routes_for(s.stages[n], c).items():
+            if dest in index:
+                q[index[n], index[dest]] += p
+    try:
+        row = np.linalg.solve((np.eye(len(stages)) - q).T, np.eye(len(stages))[index[c.entry]])
+    except np.linalg.LinAlgError:
+        return float("inf"), c.entry
+    total = float(row.sum())
+    if not np.isfinite(total) or total < 1 - 1e-9:
+        return float("inf"), c.entry
+    return total, stages[int(np.argmax(row))]
+
+
+def expected_visits(s: Scenario, c: AttributeClass, stages: list[str]) -> float:
+    """Expected stage visits of a case of class ``c`` from its entry to its closure."""
+    return _visits_by_stage(s, c, stages)[0]
 
 
 def mean_visits(s: Scenario, mix: AttributeMix, entry: str, source: str) -> float:

@@ -12,8 +12,10 @@ docs/limits.md):
 - libyaml's parser (``yaml.CSafeLoader``: safe tags only, about 10x faster than the pure
   Python parser on a large file), with dates left as text so pydantic validates them and
   names the field;
-- nesting deeper than :data:`MAX_DEPTH` is refused from the event stream (no recursion,
-  so a 20,000-deep file cannot raise ``RecursionError``);
+- nesting deeper than :data:`MAX_DEPTH` is refused before any value is constructed
+  (libyaml itself stops at 1,000 levels; the walk below is iterative and the constructor
+  never sees more than :data:`MAX_DEPTH`, so a 20,000-deep file cannot raise
+  ``RecursionError``);
 - anchors and aliases stay allowed (the shipped baseline shares a mix with ``*alert_mix``)
   but the size of the document *with every alias expanded* is counted without expanding it
   (memoised per node) and refused beyond :data:`MAX_EXPANDED_NODES`, so a "billion laughs"
@@ -38,8 +40,8 @@ import yaml
 
 from model.scenario.contract import ScenarioError
 
-MAX_FILE_BYTES = 5_000_000
-"""Largest YAML file read (5 MB). Basis: the shipped baseline is 16 KB; a calibrated
+MAX_FILE_BYTES = 2_000_000
+"""Largest YAML file read (2 MB). Basis: the shipped baseline is 16 KB; a calibrated
 scenario with empirical distributions of a few thousand observed values is a few hundred KB."""
 
 MAX_DEPTH = 32
@@ -47,8 +49,8 @@ MAX_DEPTH = 32
 (stages.x.routing.rules.0.when.category.0) is 7 levels; 32 leaves ample room."""
 
 MAX_EXPANDED_NODES = 1_000_000
-"""Most YAML nodes in a document once every alias is expanded. Basis: a 5 MB file without
-aliases holds at most about this many values; validation of this many takes seconds."""
+"""Most YAML nodes in a document once every alias is expanded. Basis: a 2 MB file without
+aliases holds at most about 400,000 values; validation of this many takes seconds."""
 
 MAX_INT_DIGITS = 30
 """Longest integer literal. Basis: the largest integer a scenario takes is a seed below
@@ -112,46 +114,16 @@ def _yaml_problem(origin: str, exc: yaml.YAMLError) -> ScenarioError:
     return ScenarioError([f"{origin}:{where} not valid YAML ({_short(problem, 120)})"])
 
 
-def _check_depth(text: str, origin: str) -> None:
-    """Refuse deep nesting from the event stream, before any node tree is built."""
-    depth = 0
-    loader = yaml.CSafeLoader(text)
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise ScenarioError(
-                        [
-                            f"{origin}: line {event.start_mark.line + 1}: nested more than "
-                            f"{MAX_DEPTH} levels deep"
-                        ]
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    finally:
-        loader.dispose()
-
-
 def _expanded_size(root: yaml.Node, origin: str) -> int:
-    """Nodes in the document with every alias expanded, counted without expanding it."""
+    """Nodes in the document with every alias expanded, counted without expanding it
+    (memoised per node), and the nesting depth checked on the way down (iteratively, so
+    deep nesting cannot raise ``RecursionError`` here)."""
     size: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    stack: list[tuple[yaml.Node, int, list[yaml.Node] | None]] = [(root, 1, None)]
     while stack:
-        node, children_done = stack.pop()
-        if id(node) in size:
-            continue
-        if isinstance(node, yaml.ScalarNode):
-            size[id(node)] = 1
-            continue
-        children = (
-            [n for pair in node.value for n in pair]
-            if isinstance(node, yaml.MappingNode)
-            else list(node.value)
-        )
-        if children_done:
-            total = 1 + sum(size.get(id(child), 0) for child in children)
+        node, depth, children = stack.pop()
+        if children is not None:  # second visit: every child is sized
+            total = 1 + sum(1 if c.id == "scalar" else size[id(c)] for c in children)
             if total > MAX_EXPANDED_NODES:
                 raise ScenarioError(
                     [
@@ -161,9 +133,21 @@ def _expanded_size(root: yaml.Node, origin: str) -> int:
                 )
             size[id(node)] = total
             continue
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in size)
-    return size[id(root)]
+        if id(node) in size or node.id == "scalar":
+            continue
+        if depth > MAX_DEPTH:
+            raise ScenarioError(
+                [f"{origin}: line {node.start_mark.line + 1}: nested more than {MAX_DEPTH} deep"]
+            )
+        if node.id == "mapping":
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = list(node.value)
+        stack.append((node, depth, children))
+        stack.extend(
+            (c, depth + 1, None) for c in children if c.id != "scalar" and id(c) not in size
+        )
+    return size.get(id(root), 1)
 
 
 def parse_yaml_text(text: str, origin: str) -> Any:
@@ -171,7 +155,6 @@ def parse_yaml_text(text: str, origin: str) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError([f"{origin}: larger than {MAX_FILE_BYTES:,} bytes"])
     try:
-        _check_depth(text, origin)
         loader = _Loader(text)
         loader.origin = origin
         try:
