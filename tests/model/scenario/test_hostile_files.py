@@ -114,7 +114,8 @@ CORPUS: dict[str, tuple[str | Callable[[Path], Path], str]] = {
     ),
     "Weibull shape 0.001": (
         variant(
-            "stages: {assessment: {effort_hours: {dist: weibull, shape: 0.001, scale: 5, mean: null, cv: null}}}\n"
+            "stages: {assessment: {effort_hours: "
+            "{dist: weibull, shape: 0.001, scale: 5, mean: null, cv: null}}}\n"
         ),
         "shape",
     ),
