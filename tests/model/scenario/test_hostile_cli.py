@@ -63,7 +63,8 @@ def test_a_run_too_large_is_refused_by_acusim_run(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     base = Path(__file__).resolve().parents[3] / "scenarios" / "baseline.yaml"
     path.write_text(
-        f"extends: {base}\nhorizon_years: 30\nsources: {{psd_referrals: {{rate_per_week: 20000}}}}\n"
+        f"extends: {base}\nhorizon_years: 30\n"
+        "sources: {psd_referrals: {rate_per_week: 20000}}\n"
     )
     result = _validate(path)
     assert result.returncode == 2
