@@ -23,7 +23,9 @@ class Problems(Exception):
     """Something cannot go on; ``lines`` holds one message per problem (at most
     :data:`MAX_LINES` of them, then a count of the rest), each a single line."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str] | str) -> None:
+        if isinstance(lines, str):  # re-created from its message (e.g. after pickling)
+            lines = lines.splitlines()
         single = [part for line in lines for part in (str(line).splitlines() or [""])]
         self.lines = capped(single)
         super().__init__("\n".join(self.lines))
