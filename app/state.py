@@ -137,7 +137,9 @@ def adjusted_scenario() -> Scenario:
     changes = overrides(levers_for(base), lever_values())
     if not changes:
         return base
-    return with_overrides(base, changes, "levers")
+    adjusted = with_overrides(base, changes, "levers")
+    check_run_size(adjusted, "levers")  # too large to run: shown like any lever problem
+    return adjusted
 
 
 def workers() -> int:

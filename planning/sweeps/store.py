@@ -38,6 +38,7 @@ import pyarrow as pa
 from model.files import write_atomic
 from model.problems import Problems
 from model.results import package_version
+from model.scenario import ScenarioError, read_regular_file
 from planning.sweeps.design import Sweep
 
 STORE_SCHEMA = "acusim.sweep/1"
@@ -176,12 +177,14 @@ def _kind_word(kind: type | tuple[type, ...]) -> str:
 def read_manifest(out: Path) -> dict[str, Any]:
     """The manifest of a results folder; errors name the file and what is wrong."""
     path = out / MANIFEST_NAME
+    if not os.path.lexists(path):
+        raise StoreError([f"{out}: not a sweep results folder (no {MANIFEST_NAME})"])
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreError([f"{out}: not a sweep results folder (no {MANIFEST_NAME})"]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError([f"{path}: cannot be read ({exc})"]) from None
+        manifest = json.loads(read_regular_file(path))  # a regular file, size-capped
+    except ScenarioError as exc:
+        raise StoreError(exc.lines) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise StoreError([f"{path}: cannot be read ({str(exc).splitlines()[0]})"]) from None
     if not isinstance(manifest, dict) or manifest.get("schema") != STORE_SCHEMA:
         raise StoreError([f"{path}: not a manifest of schema {STORE_SCHEMA}"])
     problems = _manifest_problems(path, manifest)
