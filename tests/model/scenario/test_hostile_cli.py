@@ -15,7 +15,9 @@ from tests.model.scenario.test_hostile_files import corpus_file
 
 pytestmark = pytest.mark.e2e
 
-MEMORY_CAP = 1_500 * 1024 * 1024  # address space: the interpreter with numpy, pandas, scipy
+MEMORY_CAP = 1_024 * 1024 * 1024
+"""Address space (not resident memory): the interpreter with numpy, pandas and scipy reserves
+several hundred MB of it; a billion-laughs expansion would need many GB."""
 TIMEOUT = 120  # seconds; each case takes a few (mostly interpreter start-up)
 
 SAMPLE = [

@@ -8,6 +8,7 @@ subprocess with a memory cap and a timeout.
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -218,6 +219,21 @@ def _chain(folder: Path, n: int) -> Path:
         (folder / f"c{i}.yaml").write_text(f"extends: c{i + 1}.yaml\n")
     (folder / f"c{n}.yaml").write_text(f"extends: {BASE}\n")
     return folder / "c0.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _no_hang():
+    """A regression that hangs (a blocking read, an endless expansion in Python) fails the
+    test after 60 s instead of stalling the suite (memory is capped in test_hostile_cli)."""
+
+    def stop(signum, frame):
+        raise TimeoutError("hostile file took over 60 s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 def corpus_file(folder: Path, name: str) -> Path:
