@@ -90,6 +90,28 @@ def attribute_classes(s: Scenario) -> list[AttributeClass]:
     return list(seen)
 
 
+def _signature(s: Scenario, c: AttributeClass) -> tuple:
+    """What the checks can see of a class: its entry, the rule it follows at each stage and
+    which external delays apply to it. Classes with one signature behave alike."""
+    rules = []
+    for stage in s.stages.values():
+        chosen = next(
+            (i for i, rule in enumerate(stage.routing.rules) if _matches(rule.when, c)), -1
+        )
+        delays = tuple(_matches(d.when, c) for d in stage.external_delays)
+        rules.append((chosen, delays))
+    return (c.entry, tuple(rules))
+
+
+def _distinct_classes(s: Scenario) -> list[AttributeClass]:
+    """One attribute class per signature (the first met), so a scenario with hundreds of
+    classes but few rules is checked in a few chains."""
+    seen: dict[tuple, AttributeClass] = {}
+    for c in attribute_classes(s):
+        seen.setdefault(_signature(s, c), c)
+    return list(seen.values())
+
+
 def routes_for(stage: Stage, c: AttributeClass) -> dict[str, float]:
     """The route table a case of class ``c`` uses at ``stage`` (first matching rule wins)."""
     for rule in stage.routing.rules:
@@ -204,7 +226,7 @@ def routing_problems(s: Scenario) -> list[str]:
         found.setdefault(key, (message, []))[1].append(c)
 
     limit = s.limits.max_expected_visits_per_case
-    for c in attribute_classes(s):
+    for c in _distinct_classes(s):
         stages = _reachable(s, c)
         closing = _closing(s, c, stages)
         trapped = [n for n in stages if n not in closing]
