@@ -166,7 +166,10 @@ def _message(error: dict[str, Any]) -> str:
         return f"needs a '{tag_field}' field saying which kind it is"
     value = error.get("input")
     if error["type"] not in ("model_type", "dict_type") and isinstance(value, str | int | float):
-        msg = f"{msg} (got {value!r})"
+        shown = repr(value)
+        if len(shown) > 80:  # a 2 MB string in the wrong field is not worth echoing whole
+            shown = shown[:77] + "..."
+        msg = f"{msg} (got {shown})"
     return msg
 
 

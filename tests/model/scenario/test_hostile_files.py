@@ -126,6 +126,14 @@ CORPUS: dict[str, tuple[str | Callable[[Path], Path], str]] = {
         ),
         "effort_hours.mean",
     ),
+    "a megabyte of text for a number": (
+        variant("roles: {ds: {fte: " + "x" * 1_000_000 + "}}\n"),
+        "roles.ds.fte: must be a number",
+    ),
+    "a long text in a date": (
+        variant("start_date: 2026-01-01" + "x" * 100_000 + "\n"),
+        "start_date",
+    ),
     "year 9999": (variant("start_date: 9999-01-01\n"), "start_date: year 9999"),
     "seed 2**63": (variant(f"seed: {2**63}\n"), "seed"),
     "a logistic steepness of 1e9": (
@@ -249,6 +257,7 @@ def test_hostile_file_is_refused_with_one_line(tmp_path: Path, name: str) -> Non
     lines = info.value.lines
     assert len(lines) == 1, lines
     assert "\n" not in lines[0]
+    assert len(lines[0]) < 1_000, lines[0][:200]  # no echo of huge values
     assert CORPUS[name][1] in lines[0], lines
     assert str(path) in lines[0] or lines[0].startswith(str(tmp_path)), lines  # names the file
 
