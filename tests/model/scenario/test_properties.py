@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import signal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -138,3 +139,104 @@ def test_mutated_scenarios_validate_or_fail_cleanly_and_valid_ones_run(data: dic
     except ScenarioError:
         return  # refused as too large, or a runaway case: a clean one-line error
     assert results.n == 1
+
+
+# --------------------------------------------------------------------------- random networks
+
+EFFORTS = st.one_of(
+    st.builds(lambda m: {"dist": "exponential", "mean": m}, st.sampled_from([0.5, 2.0, 8.0])),
+    st.builds(lambda v: {"dist": "fixed", "value": v}, st.sampled_from([0.0, 1.0, 4.0])),
+    st.builds(lambda v: {"dist": "empirical", "values": [0.0, v]}, st.sampled_from([1.0, 3.0])),
+)
+
+
+@st.composite
+def random_network(draw: st.DrawFn) -> dict[str, Any]:
+    """A random stage network: routes among stages and outcomes, rules by priority, effort
+    that may be zero, pure waiting stages, delays; small rates so a run is short."""
+    n = draw(st.integers(1, 5))
+    names = [f"s{i}" for i in range(n)]
+    outcomes = ["closed", "dropped"]
+    targets = names + outcomes
+
+    def routes() -> dict[str, float]:
+        chosen = draw(st.lists(st.sampled_from(targets), min_size=1, max_size=3, unique=True))
+        weights = [draw(st.sampled_from([1e-6, 0.1, 0.5, 1.0, 3.0])) for _ in chosen]
+        total = sum(weights)
+        table = {d: w / total for d, w in zip(chosen, weights, strict=True)}
+        first = chosen[0]
+        table[first] += 1.0 - sum(table.values())  # exact sum, whatever the rounding
+        return table
+
+    stages = {}
+    for name in names:
+        stage: dict[str, Any] = {"title": name, "routing": {"default": routes()}}
+        if draw(st.booleans()):
+            stage["role"] = "worker"
+            stage["effort_hours"] = draw(EFFORTS)
+        if draw(st.booleans()):
+            stage["routing"]["rules"] = [
+                {"when": {"priority": [draw(st.sampled_from(["high", "medium", "low"]))]},
+                 "routes": routes()}
+            ]  # fmt: skip
+        if draw(st.booleans()):
+            stage["external_delays"] = [
+                {"name": "wait", "probability": draw(st.sampled_from([0.5, 1.0])),
+                 "duration_days": draw(EFFORTS)}
+            ]  # fmt: skip
+        stages[name] = stage
+    return {
+        "name": "random",
+        "start_date": "2026-01-01",
+        "horizon_years": 0.1,
+        "replications": 1,
+        "roles": {
+            "worker": {
+                "title": "Worker",
+                "fte": draw(st.sampled_from([0.0, 1.0, 3.0])),
+                "contracted_hours_per_week": 37,
+                "abstraction_rate": 0.2,
+                "casework_share": 0.8,
+            }
+        },
+        "sources": {
+            "referrals": {
+                "title": "Referrals",
+                "kind": "rate",
+                "rate_per_week": draw(st.sampled_from([1.0, 10.0, 50.0])),
+                "entry_stage": draw(st.sampled_from(names)),
+                "mix": {
+                    "category": {"other": 1.0},
+                    "apsp_probability": 0.0,
+                    "priority": {"high": 0.2, "medium": 0.5, "low": 0.3},
+                },
+            }
+        },
+        "stages": stages,
+        "outcomes": outcomes,
+        "limits": {"max_cases_per_replication": 5_000},
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_network())
+def test_random_networks_that_validate_run_to_completion(data: dict) -> None:
+    """Routing that passes the check ends: a run of any network it accepts completes (the
+    alarm turns a hang into a failure); one it refuses is refused with one line a problem."""
+    scenario = _validate(data)
+    if scenario is None:
+        return
+    previous = signal.signal(signal.SIGALRM, _hang)
+    signal.alarm(60)
+    try:
+        results = run_replications(scenario, replications=1)
+    except ScenarioError as exc:
+        raise AssertionError(f"a validated network failed at run time: {exc.lines}") from None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert results.n == 1
+
+
+def _hang(signum, frame):
+    raise TimeoutError("a validated network did not finish in 60 s")
