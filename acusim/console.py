@@ -7,11 +7,15 @@ traceback. Progress goes to stderr so ``--json`` output on stdout stays clean.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from model.engine.size import check_run_size
+from model.problems import Problems
 from model.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 
 out = Console()
@@ -32,6 +36,21 @@ def load(path: Path, horizon_years: float | None = None) -> Scenario:
         scenario = load_scenario(path)
         if horizon_years is not None:
             scenario = with_overrides(scenario, {"horizon_years": horizon_years}, "--horizon-years")
+        check_run_size(scenario, str(path))  # refused here with the file's name, not later
     except ScenarioError as exc:
         fail(exc.lines)
     return scenario
+
+
+class OneLineErrors(typer.Typer):
+    """The ``acusim`` app: any :class:`~model.problems.Problems` a command lets through (a
+    run refused for its size, a runaway case, a bad sweep) ends as its lines on stderr and
+    exit code 2, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Problems as exc:
+            for line in exc.lines:
+                err.print(line, markup=False, highlight=False, soft_wrap=True)
+            sys.exit(EXIT_BAD_INPUT)

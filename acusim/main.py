@@ -8,11 +8,10 @@ traceback. Progress goes to stderr so ``--json`` output on stdout stays clean.
 
 from __future__ import annotations
 
-import typer
-
 from acusim import calibration, run, staffing, sweeps, verification
+from acusim.console import OneLineErrors
 
-app = typer.Typer(
+app = OneLineErrors(
     name="acusim",
     help="Simulate demand on a police Anti-Corruption Unit and the staff it needs.",
     no_args_is_help=True,

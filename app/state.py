@@ -18,8 +18,10 @@ from typing import Any
 import streamlit as st
 
 from app.levers import Lever, base_values, levers_for, overrides
+from model.engine.size import check_run_size
 from model.replications import default_workers
 from model.scenario import (
+    SHIPPED_ONLY,
     Scenario,
     ScenarioError,
     load_scenario,
@@ -74,8 +76,10 @@ def parse_upload(file_name: str, data: bytes) -> Scenario:
         path = folder / safe_name
         path.write_bytes(data)
         try:
-            mapping = resolve_extends(path)
-            return scenario_from_mapping(mapping, safe_name)
+            mapping = resolve_extends(path, extends_from=SHIPPED_ONLY)  # shipped names only
+            scenario = scenario_from_mapping(mapping, safe_name)
+            check_run_size(scenario, safe_name)
+            return scenario
         except ScenarioError as exc:
             prefix = str(folder) + "/"
             raise ScenarioError([line.replace(prefix, "") for line in exc.lines]) from None
@@ -133,7 +137,9 @@ def adjusted_scenario() -> Scenario:
     changes = overrides(levers_for(base), lever_values())
     if not changes:
         return base
-    return with_overrides(base, changes, "levers")
+    adjusted = with_overrides(base, changes, "levers")
+    check_run_size(adjusted, "levers")  # too large to run: shown like any lever problem
+    return adjusted
 
 
 def workers() -> int:

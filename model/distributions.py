@@ -10,14 +10,84 @@ effort ("about 80 hours, give or take 80%"); the shape parameters are derived.
 from __future__ import annotations
 
 import math
+import types
+import typing
 from abc import abstractmethod
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+MAX_DURATION = 100_000.0
+"""Largest mean, scale or value of a duration or effort (hours or days). Basis: 100,000 days
+is 274 years, 100,000 hours about 57 working years; no casework comes close, and durations
+beyond this overflow nothing but make every case outlive the horizon."""
 
 
-class _Dist(BaseModel):
+def _numeric_shape(annotation: Any) -> str | None:
+    """'number', 'list' or 'dict' where a field holds numbers (or lists/dicts of them)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _numeric_shape(typing.get_args(annotation)[0])
+    if annotation in (float, int):
+        return "number"
+    if origin in (typing.Union, types.UnionType):
+        shapes = {_numeric_shape(a) for a in typing.get_args(annotation)} - {None}
+        return shapes.pop() if len(shapes) == 1 else None
+    if origin is list and _numeric_shape(typing.get_args(annotation)[0]) == "number":
+        return "list"
+    if origin is dict and _numeric_shape(typing.get_args(annotation)[1]) == "number":
+        return "dict"
+    return None
+
+
+def _not_a_number(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return f"must be a number, not {str(value).lower()}"
+    if isinstance(value, str | bytes):
+        return f"must be a number, not text ({str(value)[:40]!r})"
+    return None
+
+
+class NumbersOnly(BaseModel):
+    """Numeric fields take numbers only: pydantic would turn ``"3"`` and ``true`` into 3 and
+    1; here they are errors naming the field. An integer is still accepted for a float field
+    (YAML ``3``). (A model-level check: a field validator cannot sit on the union tags.)"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_only(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        problems = []
+        for name, field in cls.model_fields.items():
+            shape = _numeric_shape(field.annotation)
+            if shape is None:
+                continue
+            key = field.alias if field.alias in data else name
+            if key not in data:
+                continue
+            value = data[key]
+            if shape == "number":
+                items = [(key, value)]
+            elif shape == "list" and isinstance(value, list):
+                items = [(f"{key}.{i}", v) for i, v in enumerate(value)]
+            elif shape == "dict" and isinstance(value, dict):
+                items = [(f"{key}.{k}", v) for k, v in value.items()]
+            else:
+                continue
+            problems += [f"{where}: {why}" for where, v in items if (why := _not_a_number(v))]
+        if problems:
+            raise ValueError("\n".join(problems[:50]))
+        return data
+
+
+class _Dist(NumbersOnly):
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
     )
@@ -39,7 +109,9 @@ class Exponential(_Dist):
     """Memoryless durations: the M in M/M/c."""
 
     dist: Literal["exponential"]
-    mean_value: float = Field(alias="mean", gt=0, description="Mean (in the field's unit).")
+    mean_value: float = Field(
+        alias="mean", gt=0, le=MAX_DURATION, description="Mean (in the field's unit)."
+    )
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean_value, size)
@@ -55,7 +127,9 @@ class Gamma(_Dist):
     """Right-skewed work content, given by mean and coefficient of variation."""
 
     dist: Literal["gamma"]
-    mean_value: float = Field(alias="mean", gt=0, description="Mean (in the field's unit).")
+    mean_value: float = Field(
+        alias="mean", gt=0, le=MAX_DURATION, description="Mean (in the field's unit)."
+    )
     cv: float = Field(gt=0, le=10, description="Coefficient of variation (sd / mean).")
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -73,7 +147,9 @@ class LogNormal(_Dist):
     """Long-tailed durations (investigations, hearing dates), by mean and cv."""
 
     dist: Literal["lognormal"]
-    mean_value: float = Field(alias="mean", gt=0, description="Mean (in the field's unit).")
+    mean_value: float = Field(
+        alias="mean", gt=0, le=MAX_DURATION, description="Mean (in the field's unit)."
+    )
     cv: float = Field(gt=0, le=10, description="Coefficient of variation (sd / mean).")
 
     def _params(self) -> tuple[float, float]:
@@ -95,8 +171,16 @@ class Weibull(_Dist):
     """Durations fitted by calibration (shape < 1: decreasing hazard)."""
 
     dist: Literal["weibull"]
-    shape: float = Field(gt=0, description="Shape parameter k.")
-    scale: float = Field(gt=0, description="Scale parameter (in the field's unit).")
+    shape: float = Field(
+        ge=0.1,
+        le=100,
+        description="Shape parameter k (0.1-100: below 0.1 the mean is Gamma(1 + 1/k) x "
+        "scale, over 10^6 x scale, and overflows soon after; fitted case durations have "
+        "k of about 0.5-3).",
+    )
+    scale: float = Field(
+        gt=0, le=MAX_DURATION, description="Scale parameter (in the field's unit)."
+    )
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return self.scale * rng.weibull(self.shape, size)
@@ -112,9 +196,9 @@ class Triangular(_Dist):
     """Expert judgement: least, most likely and most (e.g. 5-20 minutes an alert)."""
 
     dist: Literal["triangular"]
-    min: float = Field(ge=0, description="Least value.")
-    mode: float = Field(ge=0, description="Most likely value.")
-    max: float = Field(gt=0, description="Largest value.")
+    min: float = Field(ge=0, le=MAX_DURATION, description="Least value.")
+    mode: float = Field(ge=0, le=MAX_DURATION, description="Most likely value.")
+    max: float = Field(gt=0, le=MAX_DURATION, description="Largest value.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -138,7 +222,7 @@ class Fixed(_Dist):
     """A deterministic value (the D in M/D/1)."""
 
     dist: Literal["fixed"]
-    value: float = Field(ge=0, description="The value (in the field's unit).")
+    value: float = Field(ge=0, le=MAX_DURATION, description="The value (in the field's unit).")
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value, dtype=float)
@@ -154,11 +238,16 @@ class Empirical(_Dist):
     """Resample observed values (optionally weighted), e.g. from a case extract."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(
-        min_length=1, description="Observed values to resample."
+    values: list[Annotated[float, Field(ge=0, le=MAX_DURATION)]] = Field(
+        min_length=1,
+        max_length=100_000,
+        description="Observed values to resample (at most 100,000: a force's whole case "
+        "history is a few tens of thousands of cases).",
     )
-    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
-        default=None, description="Relative weights, one per value (default: equal)."
+    weights: list[Annotated[float, Field(ge=0, le=1e9)]] | None = Field(
+        default=None,
+        description="Relative weights, one per value (default: equal; each at most 10^9, so "
+        "their sum cannot overflow).",
     )
 
     @model_validator(mode="after")

@@ -141,7 +141,13 @@ def run_replications(
     """Simulate replications ``first_replication ..`` of a scenario, in parallel if asked.
 
     ``executor``: an existing pool (see :func:`process_pool`) to reuse, so callers that run
-    many scenarios (a staffing search, the app) pay the start-up of worker processes once."""
+    many scenarios (a staffing search, the app) pay the start-up of worker processes once.
+
+    A scenario whose replications would exceed its ``limits`` is refused first
+    (:class:`ScenarioError`, one line; see :mod:`model.engine.size`)."""
+    from model.engine.size import check_run_size
+
+    check_run_size(scenario)
     n = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     indices = list(range(first_replication, first_replication + n))

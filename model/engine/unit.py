@@ -29,6 +29,7 @@ import numpy as np
 import simpy
 from simpy.events import Event, Timeout
 
+from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
 from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.engine.staff import CaseloadSlots, StaffPool, Task
@@ -110,6 +111,7 @@ class UnitModel:
         self.recorder = Recorder(scenario, self.report_start, self.report_end)
         self.case_rows: list[tuple] | None = [] if record_cases else None
         self._seq = 0
+        self._visit_cap = scenario.limits.max_visits_per_case
 
         self._arrivals = self._sample_arrivals()
         group_sizes = {name: len(a[0]) for name, a in self._arrivals.items()}
@@ -216,6 +218,10 @@ class UnitModel:
         now = self.env._now
         visit_no = case.visits[stage.index]
         case.visits[stage.index] = visit_no + 1
+        if visit_no:  # a re-visit: guard against endless loops (model.engine.guards)
+            check_case_visits(
+                sum(case.visits), self._visit_cap, case.id, stage.name, self.scenario.name
+            )
         visit = Visit(case, stage.index, visit_no, case.received if preexisting else now)
         case.runtime = stage
         case.visit = visit

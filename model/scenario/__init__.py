@@ -12,6 +12,7 @@ from model.scenario.contract import (
     AttributeMix,
     BacklogGrowthTarget,
     Condition,
+    Limits,
     LogisticModifier,
     LongOpenTarget,
     MonitoringSource,
@@ -31,6 +32,10 @@ from model.scenario.contract import (
     days_from_start,
 )
 from model.scenario.loading import (
+    ANY_FILE,
+    SHIPPED_ONLY,
+    SHIPPED_SCENARIOS_DIR,
+    ExtendsFrom,
     load_scenario,
     read_yaml_mapping,
     resolve_extends,
@@ -38,13 +43,20 @@ from model.scenario.loading import (
     validation_lines,
     with_overrides,
 )
+from model.scenario.routing_check import routing_problems
+from model.scenario.safe_yaml import parse_yaml_text, read_regular_file, read_yaml_file
 
 __all__ = [
+    "ANY_FILE",
     "CATEGORIES",
     "PRIORITIES",
+    "SHIPPED_ONLY",
+    "SHIPPED_SCENARIOS_DIR",
     "AttributeMix",
     "BacklogGrowthTarget",
     "Condition",
+    "ExtendsFrom",
+    "Limits",
     "LogisticModifier",
     "LongOpenTarget",
     "MonitoringSource",
@@ -63,8 +75,12 @@ __all__ = [
     "StrictModel",
     "days_from_start",
     "load_scenario",
+    "parse_yaml_text",
+    "read_regular_file",
+    "read_yaml_file",
     "read_yaml_mapping",
     "resolve_extends",
+    "routing_problems",
     "scenario_from_mapping",
     "validation_lines",
     "with_overrides",

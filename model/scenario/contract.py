@@ -16,14 +16,14 @@ import json
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
+    AfterValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
-from model.distributions import Distribution
+from model.distributions import Distribution, NumbersOnly
 from model.problems import Problems
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -68,8 +68,41 @@ PROBABILITY_TOLERANCE = 1e-6
 """How far a set of probabilities may sum from 1 (rounding in hand-written files)."""
 
 
-class StrictModel(BaseModel):
-    """Base for every scenario model: unknown keys are errors."""
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+"""Dates a scenario may name. Basis: the oldest case extracts a force keeps go back to the
+1990s; planning beyond 2100 is meaningless, and year 9999 overflows date arithmetic."""
+
+
+def _sane_year(value: dt.date) -> dt.date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"year {value.year} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    return value
+
+
+Date = Annotated[dt.date, AfterValidator(_sane_year)]
+"""A calendar date between :data:`FIRST_YEAR` and :data:`LAST_YEAR`."""
+
+MAX_RATE_PER_WEEK = 20_000.0
+"""Most referrals (or alerts) per week from one source. Basis: the largest English force
+(the Met) records a few thousand counter-corruption referrals a year; 20,000 a week is
+about 200x that, and still within the run-size limit for a one-year horizon."""
+
+MAX_DEVICES = 1_000_000
+"""Most devices covered by monitoring. Basis: about 350,000 people work in policing in
+England and Wales; even two devices each for every force is under 1,000,000."""
+
+MAX_FACTOR = 1_000.0
+"""Largest rate multiplier of a modifier. Basis: the largest plausible change in referral
+volumes (e.g. a new monitoring system) is tens of times; x1000 is far beyond it."""
+
+MAX_BACKLOG_CASES = 100_000
+"""Most cases open at the start in one backlog entry. Basis: a large force's ACU holds a
+few hundred to a few thousand open cases."""
+
+
+class StrictModel(NumbersOnly):
+    """Base for every scenario model: unknown keys are errors, and numeric fields take numbers
+    only (``"3"`` and ``true`` are errors, not 3 and 1)."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -90,10 +123,13 @@ def _check_sums_to_one(probabilities: dict[str, float]) -> None:
 class StaffingChange(StrictModel):
     """A change in a role's FTE on a date: a join (positive) or a leaver (negative)."""
 
-    date: dt.date = Field(
-        description="Date the change is decided (joins) or takes effect (leavers)."
+    date: Date = Field(description="Date the change is decided (joins) or takes effect (leavers).")
+    change_fte: float = Field(
+        ge=-500,
+        le=500,
+        description="FTE added (positive) or removed (negative); at most 500 either way "
+        "(the role's FTE is capped at 500).",
     )
-    change_fte: float = Field(description="FTE added (positive) or removed (negative).")
     after_recruitment_lead_time: bool = Field(
         default=False,
         description="If true, a join takes effect after the role's recruitment lead time "
@@ -114,7 +150,9 @@ class Role(StrictModel):
     title: str = Field(description="Name shown to users.")
     fte: float = Field(ge=0, le=500, description="Full-time equivalents at the start date.")
     staffing_plan: list[StaffingChange] = Field(
-        default_factory=list, description="Joins and leavers after the start date."
+        default_factory=list,
+        max_length=1_000,
+        description="Joins and leavers after the start date (at most 1,000).",
     )
     contracted_hours_per_week: float = Field(
         gt=0, le=168, description="Contracted hours per FTE per week."
@@ -133,13 +171,18 @@ class Role(StrictModel):
     caseload_cap_per_fte: float | None = Field(
         default=None,
         gt=0,
-        description="Most cases one FTE may hold at once in stages with `holds_caseload`.",
+        le=10_000,
+        description="Most cases one FTE may hold at once in stages with `holds_caseload` "
+        "(at most 10,000: an investigator holds tens).",
     )
     cost_per_fte_per_year_gbp: float | None = Field(
         default=None, ge=0, description="Annual cost of one FTE including on-costs (GBP)."
     )
     recruitment_lead_time_days: float = Field(
-        default=0, ge=0, description="Days from deciding to recruit to a competent post-holder."
+        default=0,
+        ge=0,
+        le=3_650,
+        description="Days from deciding to recruit to a competent post-holder (at most ten years).",
     )
 
     @property
@@ -196,17 +239,17 @@ class StepModifier(StrictModel):
     """Multiply the rate by `factor` from `date` on (e.g. a go-live)."""
 
     type: Literal["step"]
-    date: dt.date = Field(description="Date the step takes effect.")
-    factor: float = Field(ge=0, description="Rate multiplier from that date.")
+    date: Date = Field(description="Date the step takes effect.")
+    factor: float = Field(ge=0, le=MAX_FACTOR, description="Rate multiplier from that date.")
 
 
 class RampModifier(StrictModel):
     """Move the multiplier linearly from 1 to `factor` between two dates, then hold it."""
 
     type: Literal["ramp"]
-    start: dt.date = Field(description="Date the ramp starts.")
-    end: dt.date = Field(description="Date the ramp reaches `factor`.")
-    factor: float = Field(ge=0, description="Multiplier reached at `end`.")
+    start: Date = Field(description="Date the ramp starts.")
+    end: Date = Field(description="Date the ramp reaches `factor`.")
+    factor: float = Field(ge=0, le=MAX_FACTOR, description="Multiplier reached at `end`.")
 
     @model_validator(mode="after")
     def _ordered(self) -> RampModifier:
@@ -219,17 +262,23 @@ class LogisticModifier(StrictModel):
     """S-shaped growth from `from_factor` to `to_factor` (e.g. growing confidence to report)."""
 
     type: Literal["logistic"]
-    midpoint: dt.date = Field(description="Date growth is half-way.")
-    growth_per_year: float = Field(gt=0, description="Logistic steepness k (per year).")
-    from_factor: float = Field(default=1.0, ge=0, description="Multiplier long before midpoint.")
-    to_factor: float = Field(ge=0, description="Multiplier long after midpoint.")
+    midpoint: Date = Field(description="Date growth is half-way.")
+    growth_per_year: float = Field(
+        gt=0,
+        le=365,
+        description="Logistic steepness k (per year; at most 365, a step within days).",
+    )
+    from_factor: float = Field(
+        default=1.0, ge=0, le=MAX_FACTOR, description="Multiplier long before midpoint."
+    )
+    to_factor: float = Field(ge=0, le=MAX_FACTOR, description="Multiplier long after midpoint.")
 
 
 class SeasonalModifier(StrictModel):
     """A month-of-year profile (12 multipliers, January first; mean about 1)."""
 
     type: Literal["seasonal"]
-    monthly: list[Annotated[float, Field(ge=0)]] = Field(
+    monthly: list[Annotated[float, Field(ge=0, le=MAX_FACTOR)]] = Field(
         min_length=12, max_length=12, description="Multiplier per calendar month."
     )
 
@@ -243,8 +292,10 @@ Modifier = Annotated[
 class RolloutStep(StrictModel):
     """Monitoring coverage reaching `devices` on `date`."""
 
-    date: dt.date = Field(description="Date this coverage is reached.")
-    devices: float = Field(ge=0, description="Devices covered from this date.")
+    date: Date = Field(description="Date this coverage is reached.")
+    devices: float = Field(
+        ge=0, le=MAX_DEVICES, description="Devices covered from this date (see MAX_DEVICES)."
+    )
 
 
 class _SourceBase(StrictModel):
@@ -252,7 +303,9 @@ class _SourceBase(StrictModel):
     enabled: bool = Field(default=True, description="False switches the source off.")
     entry_stage: Name = Field(description="The stage its referrals enter first.")
     modifiers: list[Modifier] = Field(
-        default_factory=list, description="Multipliers on the rate over time (applied in turn)."
+        default_factory=list,
+        max_length=100,
+        description="Multipliers on the rate over time (applied in turn; at most 100).",
     )
     burst_cv: float = Field(
         default=0.0,
@@ -262,7 +315,11 @@ class _SourceBase(StrictModel):
         "rate, redrawn every `burst_period_days` (0 = Poisson).",
     )
     burst_period_days: float = Field(
-        default=7.0, gt=0, description="How long one burst multiplier lasts (days)."
+        default=7.0,
+        ge=1,
+        le=3_650,
+        description="How long one burst multiplier lasts (days; at least 1: arrivals are drawn "
+        "per day, so a shorter period changes nothing but the number of draws).",
     )
     mix: AttributeMix = Field(description="Category, APSP and priority mix of its referrals.")
 
@@ -271,19 +328,30 @@ class RateSource(_SourceBase):
     """A referral stream given by a base rate (e.g. confidential reporting)."""
 
     kind: Literal["rate"]
-    rate_per_week: float = Field(ge=0, description="Referrals per week before modifiers.")
+    rate_per_week: float = Field(
+        ge=0,
+        le=MAX_RATE_PER_WEEK,
+        description="Referrals per week before modifiers (see MAX_RATE_PER_WEEK).",
+    )
 
 
 class MonitoringSource(_SourceBase):
     """ICT monitoring alerts: devices covered x alerts per device per week."""
 
     kind: Literal["monitoring"]
-    devices_covered: float = Field(ge=0, description="Devices covered at the start date.")
+    devices_covered: float = Field(
+        ge=0, le=MAX_DEVICES, description="Devices covered at the start date."
+    )
     alerts_per_device_per_week: float = Field(
-        ge=0, description="Alerts each covered device raises per week."
+        ge=0,
+        le=100,
+        description="Alerts each covered device raises per week (at most 100: monitoring "
+        "that alerted more would be switched off).",
     )
     rollout: list[RolloutStep] = Field(
-        default_factory=list, description="Coverage changes after the start date."
+        default_factory=list,
+        max_length=1_000,
+        description="Coverage changes after the start date.",
     )
     rollout_shape: Literal["step", "linear"] = Field(
         default="step",
@@ -336,7 +404,9 @@ class Routing(StrictModel):
         description="Next stage or closure outcome -> probability (sums to 1)."
     )
     rules: list[RoutingRule] = Field(
-        default_factory=list, description="Exceptions by attribute, checked in order."
+        default_factory=list,
+        max_length=200,
+        description="Exceptions by attribute, checked in order.",
     )
 
     @field_validator("default")
@@ -371,7 +441,9 @@ class Stage(StrictModel):
         description="Where several stages share a role: lower numbers are worked first.",
     )
     external_delays: list[ExternalDelay] = Field(
-        default_factory=list, description="Waits after the work, in order, holding no staff."
+        default_factory=list,
+        max_length=50,
+        description="Waits after the work, in order, holding no staff.",
     )
     routing: Routing = Field(description="Where cases go next.")
 
@@ -390,8 +462,18 @@ class BacklogEntry(StrictModel):
 
     stage: Name = Field(description="The stage they are in.")
     source: Name = Field(description="The source whose mix their attributes are drawn from.")
-    waiting: int = Field(default=0, ge=0, description="Cases waiting to be started.")
-    in_progress: int = Field(default=0, ge=0, description="Cases started (work or caseload).")
+    waiting: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_BACKLOG_CASES,
+        description="Cases waiting to be started (see MAX_BACKLOG_CASES).",
+    )
+    in_progress: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_BACKLOG_CASES,
+        description="Cases started (work or caseload).",
+    )
     age_days: Distribution | None = Field(
         default=None,
         description="How long before the simulation starts (the start date, or the start "
@@ -630,6 +712,47 @@ class StaffingSearch(StrictModel):
         return self
 
 
+# --------------------------------------------------------------------------- limits
+
+
+class Limits(StrictModel):
+    """How large a run may be: refused before it starts rather than after hours or gigabytes.
+
+    The defaults are generous for any force's ACU (the shipped baseline is about a hundredth
+    of each); raise them knowingly for a study that needs more (docs/limits.md)."""
+
+    max_cases_per_replication: int = Field(
+        default=2_000_000,
+        ge=1,
+        le=100_000_000,
+        description="Most cases one replication may be expected to simulate (referrals over "
+        "warm-up and horizon plus the initial backlog). Basis: a few hundred bytes of memory "
+        "and some microseconds per case; 2,000,000 keeps one replication within about a GB.",
+    )
+    max_stage_visits_per_replication: int = Field(
+        default=10_000_000,
+        ge=1,
+        le=1_000_000_000,
+        description="Most stage visits (each a few simulation events) one replication may be "
+        "expected to simulate. Basis: about 10-20 seconds of simulation per million visits.",
+    )
+    max_expected_visits_per_case: float = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Most stage visits a case may be expected to make, from the routing "
+        "(a loop that rarely exits is a mistake). Basis: a case in the shipped network makes "
+        "about 2-4 visits.",
+    )
+    max_visits_per_case: int = Field(
+        default=10_000,
+        ge=1,
+        le=10_000_000,
+        description="A run stops with an error if any case visits stages this many times "
+        "(catches any loop the routing check cannot see).",
+    )
+
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -638,22 +761,35 @@ class Scenario(StrictModel):
 
     name: str = Field(description="Short name shown in reports.")
     description: str = Field(default="", description="What the scenario represents.")
-    start_date: dt.date = Field(description="First day of the reported period.")
+    start_date: Date = Field(description="First day of the reported period.")
     horizon_years: float = Field(gt=0, le=30, description="Length of the reported period.")
     warmup_days: float = Field(
         default=0,
         ge=0,
+        le=3_650,
         description="Days simulated before the start date and left out of the KPIs "
-        "(for steady-state studies; 0 when the initial backlog is today's).",
+        "(for steady-state studies; 0 when the initial backlog is today's). At most ten "
+        "years: the longest cases (investigations of a year or two) are long settled by then.",
     )
-    seed: int = Field(default=1, ge=0, description="Seed of all random streams.")
+    seed: int = Field(
+        default=1,
+        ge=0,
+        le=2**63 - 1,
+        description="Seed of all random streams (below 2^63: results stores keep it as a "
+        "64-bit integer).",
+    )
     replications: int = Field(default=10, ge=1, le=10_000, description="Default replications.")
-    roles: dict[Name, Role] = Field(description="The unit's roles.")
-    sources: dict[Name, Source] = Field(description="Referral sources.")
-    stages: dict[Name, Stage] = Field(description="The stage network.")
-    outcomes: list[Name] = Field(min_length=1, description="Ways a case can be closed.")
+    roles: dict[Name, Role] = Field(max_length=100, description="The unit's roles.")
+    sources: dict[Name, Source] = Field(max_length=100, description="Referral sources.")
+    stages: dict[Name, Stage] = Field(
+        max_length=200, description="The stage network (at most 200 stages)."
+    )
+    outcomes: list[Name] = Field(
+        min_length=1, max_length=200, description="Ways a case can be closed."
+    )
     initial_backlog: list[BacklogEntry] = Field(
         default_factory=list,
+        max_length=1_000,
         description="Cases open when the simulation starts: on the start date, or at the "
         "start of the warm-up if there is one.",
     )
@@ -662,6 +798,10 @@ class Scenario(StrictModel):
     staffing_search: StaffingSearch = Field(
         default_factory=StaffingSearch,
         description="Settings of the staffing search (`acusim staff`).",
+    )
+    limits: Limits = Field(
+        default_factory=lambda: Limits(),
+        description="How large a run may be before it is refused (see docs/limits.md).",
     )
 
     @property
@@ -680,6 +820,8 @@ class Scenario(StrictModel):
         data = self.model_dump(mode="json", by_alias=True)
         if self.staffing_search == StaffingSearch():
             del data["staffing_search"]  # default settings: hashes stay as before the section
+        if self.limits == Limits():
+            del data["limits"]  # likewise for the limits
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -739,29 +881,10 @@ def _reference_problems(s: Scenario) -> list[str]:
                     f"roles.{name}.staffing_plan.{i}: FTE would fall below zero ({fte:g})"
                 )
     if not problems:
-        problems.extend(_unterminated_stages(s))
+        from model.scenario.routing_check import routing_problems  # needs the whole scenario
+
+        problems.extend(routing_problems(s))
     return problems
-
-
-def _unterminated_stages(s: Scenario) -> list[str]:
-    """Stages from which no route leads to a closure outcome: cases would loop forever."""
-    can_close: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for name, stage in s.stages.items():
-            if name in can_close:
-                continue
-            tables = [stage.routing.default] + [rule.routes for rule in stage.routing.rules]
-            reachable = {d for t in tables for d, p in t.items() if p > 0}
-            if reachable & (set(s.outcomes) | can_close):
-                can_close.add(name)
-                changed = True
-    return [
-        f"stages.{name}.routing: no route from here ever reaches a closure outcome"
-        for name in s.stages
-        if name not in can_close
-    ]
 
 
 class ScenarioError(Problems):

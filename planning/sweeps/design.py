@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 from scipy.stats import qmc
 
+from model.engine.size import check_run_size
 from model.scenario import (
     Name,
     Scenario,
@@ -122,7 +123,9 @@ class LatinHypercubeDesign(StrictModel):
 
     kind: Literal["latin_hypercube"]
     samples: int = Field(ge=1, le=MAX_VARIANTS, description="Number of variants to draw.")
-    seed: int = Field(ge=0, description="Seed of the design (which points are drawn).")
+    seed: int = Field(
+        ge=0, le=2**63 - 1, description="Seed of the design (which points are drawn; below 2^63)."
+    )
     ranges: dict[AxisPath, Range] = Field(
         min_length=1, description="Scenario field path -> range it is sampled from."
     )
@@ -137,7 +140,12 @@ class SweepFile(StrictModel):
     name: Name = Field(description="Short name of the sweep (used in reports).")
     description: str = Field(default="", description="What the sweep explores.")
     base: str = Field(description="Base scenario file, relative to the sweep file.")
-    seed: int = Field(ge=0, description="Seed of every run (all variants share it).")
+    seed: int = Field(
+        ge=0,
+        le=2**63 - 1,
+        description="Seed of every run (all variants share it; below 2^63, as the results "
+        "store keeps it in a signed 64-bit BIGINT column).",
+    )
     replications: int = Field(ge=1, le=10_000, description="Replications of every variant.")
     overrides: dict[AxisPath, Any] = Field(
         default_factory=dict,
@@ -399,6 +407,7 @@ def _expand(
         label = variant_id if named else settings
         try:
             scenario = with_overrides(base, values, marker)
+            check_run_size(scenario, marker)  # refused before the sweep starts, not mid-way
         except ScenarioError as exc:
             where = f"{variant_id} ({settings or 'the base'})"
             for line in exc.lines:

@@ -22,8 +22,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ import pyarrow as pa
 from model.files import write_atomic
 from model.problems import Problems
 from model.results import package_version
+from model.scenario import ScenarioError, read_regular_file
 from planning.sweeps.design import Sweep
 
 STORE_SCHEMA = "acusim.sweep/1"
@@ -95,17 +98,98 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat() + "Z"
 
 
+def lock_folder() -> Path:
+    """Where the per-path locks live: outside any results folder, private to this user."""
+    return Path(tempfile.gettempdir()) / f"acusim-sweep-locks-{os.getuid()}"
+
+
+def _lock_path_of(out: Path) -> int:
+    """Take the lock of the results folder's *path* (not of the folder): an exclusive
+    ``flock`` on a file named by a hash of the absolute path, in :func:`lock_folder`.
+
+    The lock file inside the folder goes with the folder if someone deletes it while a sweep
+    runs; this one does not, so a second sweep at the same path is still refused. ``flock``
+    (not a POSIX record lock) so that even a second store in the same process is refused.
+    Returns the open descriptor that holds the lock."""
+    folder = lock_folder()
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:32]
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StoreError(
+            [f"{folder}: cannot hold the sweep lock ({exc.strerror or exc})"]
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StoreError(
+            [f"{out}: another sweep is writing to this folder; wait for it or stop it"]
+        ) from None
+    return fd
+
+
+MANIFEST_SECTIONS: dict[str, type | tuple[type, ...]] = {
+    "sweep": dict,
+    "seed": int,
+    "package_version": str,
+    "sessions": list,
+}
+SWEEP_SECTION: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "content_hash": str,
+    "design": str,
+    "axes": list,
+    "variants": int,
+    "replications": int,
+    "runs": int,
+}
+
+
+def _manifest_problems(path: Path, manifest: dict[str, Any]) -> list[str]:
+    """One line per section of the wrong shape (a hand-edited or damaged manifest)."""
+    problems = []
+    for key, kind in MANIFEST_SECTIONS.items():
+        if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
+            problems.append(f"{path}: {key}: missing or not a {_kind_word(kind)}")
+    sweep = manifest.get("sweep")
+    if isinstance(sweep, dict):
+        for key, kind in SWEEP_SECTION.items():
+            if not isinstance(sweep.get(key), kind) or isinstance(sweep.get(key), bool):
+                problems.append(f"{path}: sweep.{key}: missing or not a {_kind_word(kind)}")
+        axes = sweep.get("axes")
+        if isinstance(axes, list) and not all(
+            isinstance(a, dict) and isinstance(a.get("path"), str) for a in axes
+        ):
+            problems.append(f"{path}: sweep.axes: each axis must be a mapping with a path")
+    sessions = manifest.get("sessions")
+    if isinstance(sessions, list) and not all(isinstance(x, dict) for x in sessions):
+        problems.append(f"{path}: sessions: each session must be a mapping")
+    return problems
+
+
+def _kind_word(kind: type | tuple[type, ...]) -> str:
+    words = {dict: "mapping", list: "list", int: "whole number", str: "text"}
+    return words.get(kind, "value") if isinstance(kind, type) else "value"
+
+
 def read_manifest(out: Path) -> dict[str, Any]:
     """The manifest of a results folder; errors name the file and what is wrong."""
     path = out / MANIFEST_NAME
+    if not os.path.lexists(path):
+        raise StoreError([f"{out}: not a sweep results folder (no {MANIFEST_NAME})"])
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreError([f"{out}: not a sweep results folder (no {MANIFEST_NAME})"]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError([f"{path}: cannot be read ({exc})"]) from None
+        manifest = json.loads(read_regular_file(path))  # a regular file, size-capped
+    except ScenarioError as exc:
+        raise StoreError(exc.lines) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise StoreError([f"{path}: cannot be read ({str(exc).splitlines()[0]})"]) from None
     if not isinstance(manifest, dict) or manifest.get("schema") != STORE_SCHEMA:
         raise StoreError([f"{path}: not a manifest of schema {STORE_SCHEMA}"])
+    problems = _manifest_problems(path, manifest)
+    if problems:
+        raise StoreError(problems)
     return manifest
 
 
@@ -147,6 +231,7 @@ class SweepStore:
         self.out = out
         self.sweep = sweep
         self._lock_fd = lock_fd
+        self._path_lock_fd = -1
         self._con: duckdb.DuckDBPyConnection | None = None
         self._session: int | None = None
 
@@ -169,10 +254,12 @@ class SweepStore:
             raise StoreError(
                 [f"{out}: not empty and not a sweep results folder; choose a new or empty --out"]
             )
+        path_lock_fd = _lock_path_of(out)  # survives the folder being deleted and re-made
         try:
             out.mkdir(parents=True, exist_ok=True)
             lock_fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
+            os.close(path_lock_fd)
             raise StoreError([f"{out}: cannot be written ({exc.strerror or exc})"]) from None
         try:
             # A POSIX record lock: released when this process ends however it ends, and not
@@ -180,10 +267,12 @@ class SweepStore:
             fcntl.lockf(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(lock_fd)
+            os.close(path_lock_fd)
             raise StoreError(
                 [f"{out}: another sweep is writing to this folder; wait for it or stop it"]
             ) from None
         store = cls(out, sweep, lock_fd)
+        store._path_lock_fd = path_lock_fd
         try:
             if has_manifest:
                 store._check_manifest(read_manifest(out))
@@ -396,6 +485,9 @@ class SweepStore:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
+        if self._path_lock_fd >= 0:
+            os.close(self._path_lock_fd)
+            self._path_lock_fd = -1
 
     def __enter__(self) -> SweepStore:
         return self

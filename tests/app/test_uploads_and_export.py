@@ -48,7 +48,10 @@ def test_upload_may_extend_a_shipped_scenario():
             b"extends: baseline.yaml\nsources:\n  vetting: {rate_per_wek: 1}\n",
             r"^bad\.yaml: sources\.vetting\.rate_per_wek: unknown field",
         ),
-        (b"extends: nowhere.yaml\n", r"^nowhere\.yaml: file not found"),
+        (
+            b"extends: nowhere.yaml\n",  # only shipped scenarios, by name (docs/limits.md)
+            r"^bad\.yaml: extends: an uploaded scenario may only extend a shipped scenario",
+        ),
     ],
 )
 def test_bad_uploads_give_plain_lines_naming_the_file(text, expected):
