@@ -44,7 +44,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from scipy import integrate
 
 from model.engine.sources import DAYS_PER_YEAR
 from model.engine.unit import run_replication
@@ -673,6 +672,8 @@ def expected_arrivals_per_year(scenario: Scenario, source_name: str) -> float:
     sampler's vectorised function) and integrated numerically with ``scipy.integrate.quad``
     between the dates where it jumps. The sampler holds the rate constant within each day
     (its midpoint), which differs from the exact integral by far less than the noise."""
+    from scipy import integrate  # on first use: `acusim --help` does not load scipy
+
     source = scenario.sources[source_name]
     start = float(scenario.warmup_days)
     end = start + scenario.horizon_days
