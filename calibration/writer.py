@@ -377,6 +377,8 @@ class _Writer:
                 entry["waiting"] = group.waiting
             if group.in_progress:
                 entry["in_progress"] = group.in_progress
+                if len(group.in_service) == group.in_progress:
+                    entry["in_service_days"] = [round(float(a), 4) for a in group.in_service]
             ages = np.asarray(group.ages, dtype=float)
             mean = float(ages.mean())
             cv = float(ages.std(ddof=1) / mean) if len(ages) > 1 and mean > 0 else 0.0
@@ -389,7 +391,12 @@ class _Writer:
             self.note(
                 path,
                 f"open at the as-of date: {group.waiting} waiting, {group.in_progress} in "
-                f"progress; ages since referral {how} (n={len(ages)})",
+                f"progress; ages since referral {how} (n={len(ages)})"
+                + (
+                    "; in-progress cases resume with their days in service"
+                    if group.in_progress
+                    else ""
+                ),
             )
             entries.append(entry)
         return entries

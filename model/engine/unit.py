@@ -26,6 +26,7 @@ import pandas as pd
 import simpy
 
 from model.engine.kpis import Recorder, Visit
+from model.engine.resume import Resumed, resume_open_case
 from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, RouteTable, StageDraws, condition_matcher
@@ -207,25 +208,35 @@ class UnitModel:
             recorder.entered(visit, env.now)
             effort_share = 1.0
             rank = None
+            resumed = None
             if preexisting == "in_progress":
                 visit.preexisting = True
                 recorder.allocated(visit, env.now)
                 if stage.slots is not None:
                     stage.slots.hold_existing()
-                effort_share = float(self._backlog_rng.random())  # work remaining
+                resumed = self._resumed.pop(case.id, None)
+                if resumed is None:
+                    effort_share = float(self._backlog_rng.random())  # work remaining
                 rank = -1  # already in someone's hands: continues first
             preexisting = None
 
             if stage.slots is not None and not visit.preexisting:
                 yield stage.slots.acquire(self._key(stage, case))
                 recorder.allocated(visit, env.now)
-            if stage.pool is not None:
-                hours = stage.draws.effort(case, visit_no) * effort_share
+            if stage.pool is not None and (resumed is None or resumed.hours > 0):
+                if resumed is None:
+                    hours = stage.draws.effort(case, visit_no) * effort_share
+                else:
+                    hours = resumed.hours
                 task = Task(hours, visit)
                 yield stage.pool.request(self._key(stage, case, rank), task)
             elif visit.allocated != visit.allocated:
                 recorder.allocated(visit, env.now)
-            for k, (matches, probability) in enumerate(stage.delays):
+            if resumed is not None:
+                for duration in resumed.delays:
+                    if duration > 0:
+                        yield env.timeout(duration)
+            for k, (matches, probability) in enumerate(stage.delays if resumed is None else ()):
                 if matches(case):
                     u, duration = stage.draws.delay(case, visit_no, k)
                     if u < probability:
@@ -272,8 +283,28 @@ class UnitModel:
             self._cases.append(case)
         return case
 
+    def _resume(
+        self, stage: _StageRuntime, case: Case, age: float, rng: np.random.Generator
+    ) -> Resumed:
+        """Remaining work and delays of an open case ``age`` days into service (resume.py)."""
+        spec = self.scenario.stages[stage.name]
+        role = None if spec.role is None else self.scenario.roles[spec.role]
+        delays = [
+            (d.duration_days, probability)
+            for d, (matches, probability) in zip(spec.external_delays, stage.delays, strict=True)
+            if matches(case)
+        ]
+        return resume_open_case(
+            spec.effort_hours,
+            None if role is None else role.casework_hours_per_day,
+            delays,
+            age,
+            rng,
+        )
+
     def _start_backlog(self) -> None:
         self._backlog_rng = self.streams.generator("backlog:remaining_effort")
+        self._resumed: dict[int, Resumed] = {}
         for i, entry in enumerate(self.scenario.initial_backlog):
             n = entry.waiting + entry.in_progress
             if n == 0:
@@ -283,9 +314,16 @@ class UnitModel:
             attrs = _as_lists(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
             ages = np.zeros(n) if entry.age_days is None else entry.age_days.sample(rng, n)
             stage = self.stages[self.stage_index[entry.stage]]
+            resume_rng = (
+                None if entry.in_service_days is None else self.streams.generator(f"resume:{i}")
+            )
             for j in range(n):
                 state = "in_progress" if j < entry.in_progress else "waiting"
                 case = self._new_case(f"backlog.{i}", j, source, attrs, -float(ages[j]))
+                if resume_rng is not None and j < entry.in_progress:
+                    self._resumed[case.id] = self._resume(
+                        stage, case, entry.in_service_days[j], resume_rng
+                    )
                 self.recorder.case_created(case, 0.0)
                 self.env.process(self._case_process(case, stage, state))
 
