@@ -56,7 +56,8 @@ def _utilisation(values: list[str] | None) -> tuple[dict[str, Any], list[str]]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``calibrate``, ``synth`` and ``validate-fit`` to ``app``."""
+    """Add ``calibrate``, ``synth``, ``validate-fit`` and ``backtest`` to ``app``."""
+    register_backtest(app)
 
     @app.command()
     def calibrate(
@@ -373,6 +374,134 @@ def register(app: typer.Typer) -> None:
             except OSError as exc:
                 fail([f"{report}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
             err.print(f"Wrote {report}", highlight=False, soft_wrap=True)
+
+
+def register_backtest(app: typer.Typer) -> None:
+    """Add ``backtest`` (issue #11): fit at a cut, forecast to the as-of date, compare."""
+
+    @app.command()
+    def backtest(
+        referrals: Annotated[Path, typer.Option("--referrals", help="referrals.csv.")],
+        events: Annotated[Path, typer.Option("--events", help="stage_events.csv.")],
+        cut: Annotated[
+            str,
+            typer.Option(
+                "--cut", help="Fit on what was known at the start of this day (YYYY-MM-DD)."
+            ),
+        ],
+        staffing: Annotated[
+            Path | None,
+            typer.Option(
+                "--staffing", help="staffing.csv: its rows after the cut are the staff in post."
+            ),
+        ] = None,
+        template: Annotated[
+            Path | None, typer.Option("--template", help="Template scenario (as calibrate).")
+        ] = None,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help="When the extract was taken.")
+        ] = None,
+        change_point: Annotated[
+            list[str] | None,
+            typer.Option("--change-point", help=f"SOURCE=DATE (as calibrate). {_KEY_VALUE_HELP}"),
+        ] = None,
+        replications: Annotated[
+            int, typer.Option("--replications", "-n", min=2, help="Replications.")
+        ] = 20,
+        seed: SeedOption = None,
+        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
+        out_dir: Annotated[
+            Path | None,
+            typer.Option("--out", help="Directory for backtest.json and backtest.html."),
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the comparison as JSON (acusim.backtest/1).")
+        ] = False,
+        report: Annotated[
+            Path | None, typer.Option("--report", help="Write the HTML backtest report here.")
+        ] = None,
+        skip_bad_rows: Annotated[bool, typer.Option(help="Leave out rows with problems.")] = False,
+        max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+    ) -> None:
+        """Fit on the history up to --cut, forecast to the as-of date, compare week by week."""
+        import json
+
+        from calibration.backtest import run_backtest
+        from calibration.backtest_report import backtest_report
+        from calibration.extract import ExtractError, read_extract
+        from calibration.types import CalibrationError, make_settings
+        from model.scenario import ScenarioError
+
+        try:
+            cut_date = dt.date.fromisoformat(cut)
+        except ValueError:
+            fail([f"--cut: not a date (got {cut!r}); expected YYYY-MM-DD"])
+        changes, problems = _pairs(change_point, "--change-point")
+        if problems:
+            fail(problems)
+        base = load(template) if template is not None else None
+        try:
+            extract = read_extract(
+                referrals,
+                events,
+                staffing,
+                as_of,
+                skip_bad_rows=skip_bad_rows,
+                max_problems=max_problems,
+            )
+            settings = make_settings(change_points=changes, seed=seed if seed is not None else 1)
+            if not as_json:
+                err.print(
+                    f"Fitting at {cut_date}, then {replications} replications ...",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            result = run_backtest(
+                extract,
+                cut_date,
+                settings=settings,
+                template=base,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+            )
+        except (ExtractError, CalibrationError, ScenarioError) as exc:
+            fail(exc.lines)
+        payload = result.to_json()
+        text = json.dumps(payload, indent=2)
+        html = backtest_report(result) if (report is not None or out_dir is not None) else ""
+        try:
+            written = []
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                write_atomic(out_dir / "backtest.json", text + "\n")
+                write_atomic(out_dir / "backtest.html", html)
+                written += [out_dir / "backtest.json", out_dir / "backtest.html"]
+            if report is not None:
+                write_atomic(report, html)
+                written.append(report)
+        except OSError as exc:
+            fail([f"{exc.filename or out_dir or report}: cannot write ({exc.strerror or exc})"])
+        if as_json:
+            print(text)
+        else:
+            table = Table(title=f"Backtest {result.cut} to {result.end}: weeks inside the 95% band")
+            for column in ("series", "key", "weeks in band", "actual mean", "forecast mean"):
+                table.add_column(column, justify="left" if column in ("series", "key") else "right")
+            for b in result.bands:
+                table.add_row(
+                    b.series,
+                    b.key,
+                    f"{b.coverage:.0%}",
+                    _cell(float(b.actual.mean())),
+                    _cell(float(b.mean.mean())),
+                )
+            out.print(table)
+            out.print(f"Verdict: {result.verdict}. {result.verdict_text()}", highlight=False)
+        for note in result.notes:
+            err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        if written:
+            err.print("Wrote " + ", ".join(map(str, written)), highlight=False, soft_wrap=True)
 
 
 def _cell(value: object) -> str:
