@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calibration.pipeline import fit_and_match
 from calibration.extract import Extract
+from calibration.pipeline import fit_and_match
 from calibration.types import Calibration, CalibrationError, CalibrationSettings
 from model.engine.sources import DAYS_PER_WEEK
 from model.replications import run_replications

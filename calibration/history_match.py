@@ -26,6 +26,7 @@ periods; the warning says where that shows.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,9 +150,9 @@ def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int,
             day = (fit.change.date - extract.window_start).days
             if 0 < day < extract.window_days:
                 cuts.add(float(day))
-    weeks = sorted({int(round(c / DAYS_PER_WEEK)) for c in cuts} | {0, n_weeks})
+    weeks = sorted({round(c / DAYS_PER_WEEK) for c in cuts} | {0, n_weeks})
     spans = []
-    for a, b in zip(weeks, weeks[1:], strict=False):
+    for a, b in itertools.pairwise(weeks):
         if spans and b - a < MIN_PERIOD_WEEKS:
             spans[-1] = (spans[-1][0], b)
         elif b - a >= 1:
@@ -167,7 +168,7 @@ def match_history(
 ) -> tuple[Scenario, list[RoleMatch]]:
     """The scenario with each staffed role's touch shares matched to its observed caseload."""
     base = replay(scenario, extract)
-    n_weeks = int(round(base.horizon_days / DAYS_PER_WEEK))
+    n_weeks = round(base.horizon_days / DAYS_PER_WEEK)
     ends = DAYS_PER_WEEK * np.arange(1, n_weeks + 1)
     spans = periods(extract, cal, n_weeks)
     matches: list[RoleMatch] = []
@@ -185,7 +186,9 @@ def match_history(
         observed = observed_open(extract, stages, ends).astype(float)
         target = float(observed.mean())
 
-        def gap(f: float, current: Scenario = current, touch=touch, stages=stages) -> float:
+        def gap(
+            f: float, current: Scenario = current, touch=touch, stages=stages, target=target
+        ) -> float:
             sim, _ = _simulate(replay(with_touch(current, touch, f), extract), seed)
             return float(sum(sim[s] for s in stages).mean()) - target
 
