@@ -117,7 +117,8 @@ def test_json_follows_the_schema(backtest) -> None:
     ends = sorted({r["week_ending"] for r in payload["series"]})
     assert ends[0] == (CUT + dt.timedelta(days=7)).isoformat()
     gaps = {
-        (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days for a, b in zip(ends, ends[1:])
+        (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
+        for a, b in itertools.pairwise(ends)
     }
     assert gaps == {7} and payload["end"] == ends[-1]
     for r in payload["series"]:
