@@ -235,14 +235,20 @@ def register(app: typer.Typer) -> None:
             )
         for warning in calibration.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        unwritable = _unwritable([output, *([report] if report is not None else [])])
+        if unwritable:
+            fail(unwritable, EXIT_FAILED)  # before anything is written: all or nothing
+        target = output
         try:
             write_atomic(output, text)
             written = [output]
             if html is not None and report is not None:
+                target = report
                 write_atomic(report, html)
                 written.append(report)
             sets_file = parameter_sets_path(output)
             if sets:
+                target = sets_file
                 write_atomic(sets_file, parameter_sets_json(scenario, sets, seed))
                 written.append(sets_file)
             elif sets_file.exists():  # from an earlier calibration: it no longer fits
@@ -252,8 +258,8 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                     soft_wrap=True,
                 )
-        except OSError as exc:
-            fail([f"{exc.filename or output}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
+        except OSError as exc:  # name the file the user asked for, not a temporary one
+            fail([f"{target}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
         _print_calibration(out, calibration)
         err.print("Wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
 
@@ -502,6 +508,24 @@ def register_backtest(app: typer.Typer) -> None:
             err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         if written:
             err.print("Wrote " + ", ".join(map(str, written)), highlight=False, soft_wrap=True)
+
+
+def _unwritable(paths: list[Path]) -> list[str]:
+    """One line per output that cannot be written (its folder is not a writable folder)."""
+    import os
+
+    problems = []
+    for path in paths:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if path.is_dir():
+            problems.append(f"{path}: cannot write (it is a folder)")
+        elif not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            problems.append(f"{path}: cannot write (folder {folder} is not writable)")
+        elif path.exists() and not os.access(path, os.W_OK):
+            problems.append(f"{path}: cannot write (permission denied)")
+    return problems
 
 
 def _cell(value: object) -> str:

@@ -310,6 +310,22 @@ def run_backtest(
     """Fit at ``cut``, forecast to the extract's as-of date, compare week by week."""
     check_cut(extract, cut)
     before = known_at(extract, cut)
+    notes = []
+    settings = settings or CalibrationSettings()
+    if settings.change_points:
+        margin = dt.timedelta(days=settings.min_segment_days)
+        kept = {
+            s: d
+            for s, d in settings.change_points.items()
+            if extract.window_start + margin <= d <= cut - margin
+        }
+        notes += [
+            f"--change-point {s}={d}: not usable at the cut {cut} (after it, or within "
+            f"{settings.min_segment_days} days of the history's edge): left to the forecast"
+            for s, d in settings.change_points.items()
+            if s not in kept
+        ]
+        settings = settings.model_copy(update={"change_points": kept})
     calibration, fitted, _, _ = fit_and_match(before, settings, template, match_history, True)
     start_day = _cut_day(extract, cut)
     n_weeks = math.floor((extract.window_days - start_day) / DAYS_PER_WEEK + 1e-9)
@@ -324,7 +340,6 @@ def run_backtest(
     )
     actual = observed_series(extract, start_day, n_weeks)
     simulated = simulated_series(results, n_weeks)
-    notes = []
     bands = []
     for (series, key), values in actual.items():
         sim = simulated.get((series, key))
