@@ -374,6 +374,7 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
             out.print(table)
+        out.print(f"Verdict: {result.verdict}. {result.verdict_text()}", highlight=False)
         if report is not None:
             try:
                 write_atomic(report, validation_report(result))

@@ -51,6 +51,17 @@ MIN_WEEKS = 2
 """Fewest whole weeks between the cut and the as-of date for a comparison."""
 
 
+def verdict_of(coverage: dict[tuple[str, str], float]) -> str:
+    """``pass`` when every series is inside its band in at least ``COVERAGE_FLOOR`` of the
+    weeks; ``fail`` when a backlog series is not; else ``partial`` (only counts missed)."""
+    missed = [series for (series, _), share in coverage.items() if share < COVERAGE_FLOOR]
+    if not missed:
+        return "pass"
+    if any(series in (*BACKLOG_SERIES, "backlog") for series in missed):
+        return "fail"
+    return "partial"
+
+
 def _cut_day(extract: Extract, cut: dt.date) -> float:
     return (dt.datetime.combine(cut, dt.time()) - _origin(extract)).total_seconds() / 86400.0
 
@@ -222,12 +233,7 @@ class Backtest:
 
     @property
     def verdict(self) -> str:
-        missed = [b for b in self.bands if b.coverage < COVERAGE_FLOOR]
-        if not missed:
-            return "pass"
-        if any(b.series in BACKLOG_SERIES for b in missed):
-            return "fail"
-        return "partial"
+        return verdict_of({(b.series, b.key): b.coverage for b in self.bands})
 
     def verdict_text(self) -> str:
         weeks = len(self.week_endings)

@@ -193,3 +193,22 @@ def test_cut_outside_the_extract_is_one_line(files) -> None:
 def test_bands_are_percentiles_of_replications(backtest) -> None:
     b = backtest.bands[0]
     assert np.allclose(b.low, np.percentile(b.simulated, 2.5, axis=0))
+
+
+def test_validate_fit_gives_a_verdict(extract) -> None:
+    from calibration.validate_fit import validate_fit
+    from model.scenario import with_overrides
+
+    truth = scenario_from_mapping(backtest_mapping(), "known")
+    good = validate_fit(truth, extract, replications=6, seed=2)
+    slow = with_overrides(
+        truth,
+        {"stages.assessment.effort_hours": {"dist": "gamma", "mean": 3 * TRUE_EFFORT, "cv": 0.8}},
+    )
+    bad = validate_fit(slow, extract, replications=6, seed=2)
+    assert bad.verdict == "fail" and "did not reproduce" in bad.verdict_text()
+    backlog = [s.coverage for s in good.series if s.measure == "backlog"]
+    assert min(backlog) > max(
+        s.coverage for s in bad.series if s.measure == "backlog" and s.key == "assessment"
+    )
+    assert good.verdict == "pass" and "reproduced the history" in good.verdict_text()
