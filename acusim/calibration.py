@@ -164,6 +164,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        no_match_history: Annotated[
+            bool,
+            typer.Option(
+                "--no-match-history",
+                help="Keep the --utilisation effort assumption even with staffing.csv (default: "
+                "estimate each role's effort by replaying the history; docs/calibration.md).",
+            ),
+        ] = False,
     ) -> None:
         """Fit a scenario to a case-management extract; write it with a report."""
         from calibration.extract import ExtractError
@@ -221,6 +229,7 @@ def register(app: typer.Typer) -> None:
                 max_problems=max_problems,
                 workers=workers,
                 with_report=report is not None,
+                match_history=False if no_match_history else None,
             )
         except (ExtractError, CalibrationError) as exc:
             fail(exc.lines)

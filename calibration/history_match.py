@@ -164,9 +164,11 @@ def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int,
 
 
 def match_history(
-    scenario: Scenario, extract: Extract, cal: Calibration, seed: int
+    scenario: Scenario, extract: Extract, cal: Calibration, seed: int, search: bool = True
 ) -> tuple[Scenario, list[RoleMatch]]:
-    """The scenario with each staffed role's touch shares matched to its observed caseload."""
+    """The scenario with each staffed role's touch shares matched to its observed caseload.
+
+    ``search=False`` only replays and checks each period (the factors stay 1)."""
     base = replay(scenario, extract)
     n_weeks = round(base.horizon_days / DAYS_PER_WEEK)
     ends = DAYS_PER_WEEK * np.arange(1, n_weeks + 1)
@@ -195,7 +197,9 @@ def match_history(
         high = min(HIGH, 1.0 / max(touch.values()))
         lo, hi = math.log(LOW), math.log(max(high, LOW))
         bound = None
-        if gap(math.exp(hi)) < 0:
+        if not search:
+            f = 1.0
+        elif gap(math.exp(hi)) < 0:
             f, bound = math.exp(hi), "even with all service time as work the replay is too short"
         elif gap(math.exp(lo)) > 0:
             f, bound = math.exp(lo), "the replay's caseload is too long even at a quarter effort"

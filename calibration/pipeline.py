@@ -14,6 +14,7 @@ from calibration.calibrate import fit_extract
 from calibration.extract import Extract, ExtractSource, read_extract
 from calibration.history_match import match_history as match_effort
 from calibration.history_match import refit_with_matches
+from calibration.history_match import warnings as history_warnings
 from calibration.report import calibration_report
 from calibration.types import Calibration, CalibrationSettings
 from calibration.uncertainty import bootstrap_parameter_sets
@@ -109,6 +110,10 @@ def fit_and_match(
         calibration = refit_with_matches(extract, calibration, matches, template)
         scenario, mapping, text = render_scenario(calibration)
     elif staffed:
+        _, checked = match_effort(
+            scenario, extract, calibration, calibration.settings.seed, search=False
+        )
+        calibration.warnings.extend(history_warnings(checked))
         calibration.warnings.append(
             "effort rests on the assumption that staff spent "
             f"{calibration.settings.utilisation:g} of their casework time on these cases "

@@ -212,3 +212,27 @@ def test_validate_fit_gives_a_verdict(extract) -> None:
         s.coverage for s in bad.series if s.measure == "backlog" and s.key == "assessment"
     )
     assert good.verdict == "pass" and "reproduced the history" in good.verdict_text()
+
+
+def test_calibrate_warns_per_role_when_the_replay_is_at_capacity(files) -> None:
+    """One DS for a year of doubled complaints: the history itself was overloaded."""
+    from calibration.pipeline import calibrate_extract
+
+    d, _ = files
+    template = scenario_from_mapping(backtest_mapping(), "known")
+    result = calibrate_extract(
+        d / "referrals.csv",
+        d / "stage_events.csv",
+        d / "staffing.csv",
+        AS_OF,
+        template=template,
+        with_report=False,
+    )
+    lines = [w for w in result.calibration.warnings if w.startswith("role 'ds'")]
+    assert len(lines) == 1 and "utilisation" in lines[0] and "at capacity" in lines[0]
+    assert "matched to the observed open caseload" in result.yaml_text
+    plain = calibrate_extract(
+        d / "referrals.csv", d / "stage_events.csv", None, AS_OF, template=template,
+        with_report=False,
+    )  # fmt: skip
+    assert any("no staffing.csv" in w for w in plain.calibration.warnings)
