@@ -282,9 +282,13 @@ class _Writer:
             spec = cal.roles[fit.role]
             if fit.service is not None:
                 k = effort.touch[name]
-                text = f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day x service"
+                rate = "" if effort.speed == 1.0 else f" x mean rate {effort.speed:.3f}"
+                text = (
+                    f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x "
+                    "service"
+                )
                 stage["effort_hours"] = self.distribution(
-                    (*path, "effort_hours"), fit.service, k * spec.hours_per_day, text
+                    (*path, "effort_hours"), fit.service, k * spec.hours_per_day * effort.speed, text
                 )
                 self.note((*path, "effort_hours"), effort.explanation(name))
                 if k < 1.0 - 1e-9:
