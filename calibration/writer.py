@@ -284,11 +284,11 @@ class _Writer:
                 k = effort.touch[name]
                 rate = "" if effort.speed == 1.0 else f" x mean rate {effort.speed:.3f}"
                 text = (
-                    f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x "
-                    "service"
+                    f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x service"
                 )
+                scale = k * spec.hours_per_day * effort.speed
                 stage["effort_hours"] = self.distribution(
-                    (*path, "effort_hours"), fit.service, k * spec.hours_per_day * effort.speed, text
+                    (*path, "effort_hours"), fit.service, scale, text
                 )
                 self.note((*path, "effort_hours"), effort.explanation(name))
                 if k < 1.0 - 1e-9:
