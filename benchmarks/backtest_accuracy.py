@@ -72,7 +72,7 @@ def generate(seed: int, directory: Path) -> None:
         heapq.heappush(events, (t, seq, kind, data))
         seq += 1
 
-    for i, (t, source) in enumerate(arrivals):
+    for i, (t, _) in enumerate(arrivals):
         push(t, "arrive", (i,))
     push(float(uplift), "uplift", ())
     servers = {"ds": STAFF["ds"][0], "dc": STAFF["dc"][0] * CAP}
