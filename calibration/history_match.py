@@ -42,8 +42,10 @@ from model.scenario import Scenario, scenario_from_mapping
 OTHER_TIME = "other_elapsed_time"
 REPLICATIONS = 4
 """Replications per replay: the search needs the mean level, not the band."""
-ROUNDS = 9
-"""Bisection steps on log f (the bracket [1/4, 4] shrinks to about 1.6% of its width)."""
+ROUNDS = 7
+"""Bisection steps on log f at most (a half-bracket of log 4 shrinks to under 1.1%)."""
+TOLERANCE_CASES, TOLERANCE_SHARE = 0.5, 0.03
+"""The search stops when the replay's mean caseload is within max(0.5 cases, 3%)."""
 LOW, HIGH = 0.25, 4.0
 MISS_TOLERANCE = 0.25
 """A period's replayed mean caseload further than this from the observed one is a miss."""
@@ -195,22 +197,35 @@ def match_history(
             return float(sum(sim[s] for s in stages).mean()) - target
 
         high = min(HIGH, 1.0 / max(touch.values()))
-        lo, hi = math.log(LOW), math.log(max(high, LOW))
+        tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
         bound = None
-        if not search:
-            f = 1.0
-        elif gap(math.exp(hi)) < 0:
-            f, bound = math.exp(hi), "even with all service time as work the replay is too short"
-        elif gap(math.exp(lo)) > 0:
-            f, bound = math.exp(lo), "the replay's caseload is too long even at a quarter effort"
-        else:
-            for _ in range(ROUNDS):
-                mid = (lo + hi) / 2
-                if gap(math.exp(mid)) > 0:
-                    hi = mid
-                else:
-                    lo = mid
-            f = math.exp((lo + hi) / 2)
+        f = 1.0
+        first = gap(1.0) if search else 0.0
+        if abs(first) > tol:
+            # bracket on log f from the seed's side, then bisect until within tolerance
+            if first > 0:
+                lo, hi = math.log(LOW), 0.0
+                outer = gap(LOW)
+                if outer > 0:
+                    f, bound = LOW, "the replay's caseload is too long even at a quarter effort"
+            else:
+                lo, hi = 0.0, math.log(max(high, 1.0))
+                outer = gap(math.exp(hi)) if hi > 0 else first
+                if outer < 0:
+                    f = math.exp(hi)
+                    bound = "even with all service time as work the replay is too short"
+            if bound is None:
+                for _ in range(ROUNDS):
+                    mid = (lo + hi) / 2
+                    value = gap(math.exp(mid))
+                    if abs(value) <= tol:
+                        lo = hi = mid
+                        break
+                    if value > 0:
+                        hi = mid
+                    else:
+                        lo = mid
+                f = math.exp((lo + hi) / 2)
         current = with_touch(current, touch, f)
         matches.append(RoleMatch(role, stages, touch, f, target, math.nan, bound))
     sim, util = _simulate(replay(current, extract), seed)
