@@ -98,6 +98,23 @@ class _Writer:
                 self.fitted((*path, name), value)
         return dist
 
+    def _keep_spread(
+        self, path: Path, effort: dict[str, Any], delay: dict[str, Any], k: float
+    ) -> None:
+        """Work and the rest are drawn independently; with the service time's cv each, their
+        sum would be less spread than the service time, and long-open cases would be
+        forecast to finish too soon. So both get cv / sqrt(k^2 + (1-k)^2), which gives the
+        sum the fitted service time's mean *and* variance (families given by mean and cv)."""
+        if "cv" not in effort or "cv" not in delay:
+            return
+        factor = 1.0 / math.sqrt(k * k + (1.0 - k) ** 2)
+        for dist in (effort, delay):
+            dist["cv"] = min(10.0, float(dist["cv"]) * factor)
+        self.note(
+            (*path, "external_delays", 0, "duration_days", "cv"),
+            f"service time's cv x {factor:.3f}: work + rest keep the service time's variance",
+        )
+
     # ------------------------------------------------------------ sections
     def roles(self) -> dict[str, Any]:
         return {name: self.role(name, spec) for name, spec in self.cal.roles.items()}
@@ -293,17 +310,14 @@ class _Writer:
                 self.note((*path, "effort_hours"), effort.explanation(name))
                 if k < 1.0 - 1e-9:
                     delay_path: Path = (*path, "external_delays", 0)
-                    delays.append(
-                        {
-                            "name": OTHER_TIME,
-                            "duration_days": self.distribution(
-                                (*delay_path, "duration_days"),
-                                fit.service,
-                                1.0 - k,
-                                f"derived: (1 - touch share {k:.3f}) x service",
-                            ),
-                        }
+                    delay = self.distribution(
+                        (*delay_path, "duration_days"),
+                        fit.service,
+                        1.0 - k,
+                        f"derived: (1 - touch share {k:.3f}) x service",
                     )
+                    self._keep_spread(path, stage["effort_hours"], delay, k)
+                    delays.append({"name": OTHER_TIME, "duration_days": delay})
                     self.note(
                         (*delay_path, "name"),
                         "the rest of the service time: waiting on others, holding no staff",
