@@ -438,6 +438,14 @@ def register_backtest(app: typer.Typer) -> None:
         ] = None,
         skip_bad_rows: Annotated[bool, typer.Option(help="Leave out rows with problems.")] = False,
         max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        input_uncertainty: Annotated[
+            bool,
+            typer.Option(
+                "--input-uncertainty",
+                help="Run each replication with its own bootstrap refit of the fitted values, "
+                "so the band also holds their uncertainty (slower: one refit per replication).",
+            ),
+        ] = False,
     ) -> None:
         """Fit on the history up to --cut, forecast to the as-of date, compare week by week."""
         import json
@@ -480,6 +488,7 @@ def register_backtest(app: typer.Typer) -> None:
                 replications=replications,
                 seed=seed,
                 workers=workers,
+                input_uncertainty=input_uncertainty,
             )
         except (ExtractError, CalibrationError, ScenarioError) as exc:
             fail(exc.lines)

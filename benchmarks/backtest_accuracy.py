@@ -18,7 +18,8 @@ the share of weeks in which the 95% band held the actual weekly backlog of each 
 happened. Goal (issue #11): every backlog series covered in >= 90% of weeks; open
 investigations within 10%.
 
-    .venv/bin/python benchmarks/backtest_accuracy.py [--seeds 3] [--replications 20]
+    .venv/bin/python benchmarks/backtest_accuracy.py [--seeds 4] [--replications 20]
+        [--input-uncertainty]
 """
 
 from __future__ import annotations
@@ -194,6 +195,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--replications", type=int, default=20)
+    parser.add_argument(
+        "--input-uncertainty",
+        action="store_true",
+        help="one replication per bootstrap parameter set (a predictive band)",
+    )
     args = parser.parse_args()
     from calibration.backtest import run_backtest
     from calibration.extract import read_extract
@@ -208,7 +214,12 @@ def main() -> int:
             )
             began = time.perf_counter()
             bt = run_backtest(
-                extract, CUT, template=template(), replications=args.replications, seed=seed
+                extract,
+                CUT,
+                template=template(),
+                replications=args.replications,
+                seed=seed,
+                input_uncertainty=args.input_uncertainty,
             )
             took = time.perf_counter() - began
         cover = {b.label: b.coverage for b in bt.bands if b.series.startswith("backlog")}

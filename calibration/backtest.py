@@ -149,23 +149,42 @@ def observed_series(
 # ---------------------------------------------------------------- simulated series
 
 
-def simulated_series(results, n_weeks: int) -> dict[tuple[str, str], np.ndarray]:
-    """Replications x weeks for every series the scenario has."""
-    first = results.replications[0]
+def simulated_series(replications: list, n_weeks: int) -> dict[tuple[str, str], np.ndarray]:
+    """Replications x weeks for every series the scenario has (``ReplicationResult``s run
+    with case records)."""
+    first = replications[0]
     out: dict[tuple[str, str], np.ndarray] = {}
     for name in ("arrivals", "backlog_waiting", "backlog_in_progress"):
         for j, key in enumerate(first.labels[name]):
-            out[(name, key)] = np.stack([r.series[name][:n_weeks, j] for r in results.replications])
+            out[(name, key)] = np.stack([r.series[name][:n_weeks, j] for r in replications])
     edges = DAYS_PER_WEEK * np.arange(n_weeks + 1)
-    cases = results.cases()
     for stage in first.labels["backlog_waiting"]:
         rows = []
-        for r in range(len(results.replications)):
-            mine = cases.loc[(cases["replication"] == results.replications[r].replication)]
-            left = mine.loc[mine["stage"] == stage, "left_day"].to_numpy(dtype=float)
+        for r in replications:
+            left = r.cases.loc[r.cases["stage"] == stage, "left_day"].to_numpy(dtype=float)
             rows.append(np.histogram(left[np.isfinite(left)], bins=edges)[0])
         out[("completions", stage)] = np.stack(rows).astype(float)
     return out
+
+
+def _with_input_uncertainty(
+    scenario: Scenario,
+    before: Extract,
+    calibration: Calibration,
+    replications: int,
+    seed: int,
+    workers: int,
+) -> list:
+    """One replication per bootstrap parameter set: the band then holds the uncertainty of
+    the fitted values as well as process randomness (a predictive band)."""
+    from calibration.uncertainty import bootstrap_parameter_sets, input_scenarios
+    from model.engine.unit import run_replication
+
+    sets, _ = bootstrap_parameter_sets(
+        before, calibration, replications, seed=seed, workers=max(1, workers)
+    )
+    scenarios = input_scenarios(scenario, sets, "backtest")
+    return [run_replication(s, seed, r, record_cases=True) for r, s in enumerate(scenarios)]
 
 
 # ---------------------------------------------------------------- comparison
@@ -312,6 +331,7 @@ def run_backtest(
     seed: int | None = None,
     workers: int = 1,
     match_history: bool | None = None,
+    input_uncertainty: bool = False,
 ) -> Backtest:
     """Fit at ``cut``, forecast to the extract's as-of date, compare week by week."""
     check_cut(extract, cut)
@@ -337,15 +357,18 @@ def run_backtest(
     n_weeks = math.floor((extract.window_days - start_day) / DAYS_PER_WEEK + 1e-9)
     scenario = forecast_scenario(fitted, n_weeks)
     seed = scenario.seed if seed is None else seed
-    results = run_replications(
-        scenario,
-        replications=replications,
-        seed=seed,
-        workers=max(1, min(workers, replications)),
-        record_cases=True,
-    )
+    if input_uncertainty:
+        runs = _with_input_uncertainty(scenario, before, calibration, replications, seed, workers)
+    else:
+        runs = run_replications(
+            scenario,
+            replications=replications,
+            seed=seed,
+            workers=max(1, min(workers, replications)),
+            record_cases=True,
+        ).replications
     actual = observed_series(extract, start_day, n_weeks)
-    simulated = simulated_series(results, n_weeks)
+    simulated = simulated_series(runs, n_weeks)
     bands = []
     for (series, key), values in actual.items():
         sim = simulated.get((series, key))

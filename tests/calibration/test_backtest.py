@@ -236,3 +236,13 @@ def test_calibrate_warns_per_role_when_the_replay_is_at_capacity(files) -> None:
         with_report=False,
     )  # fmt: skip
     assert any("no staffing.csv" in w for w in plain.calibration.warnings)
+
+
+def test_input_uncertainty_runs_each_replication_with_its_own_refit(extract) -> None:
+    template = scenario_from_mapping(backtest_mapping(), "known")
+    bt = run_backtest(
+        extract, CUT, template=template, replications=4, seed=1, input_uncertainty=True
+    )
+    arrivals = next(b for b in bt.bands if b.label == "arrivals.complaints")
+    assert arrivals.simulated.shape[0] == 4
+    assert bt.to_json()["schema"] == SCHEMA
