@@ -323,7 +323,10 @@ def show_fit(result: Fit) -> None:
         st.warning(
             t("calibrate.warnings") + "\n\n" + "\n".join(f"- {line}" for line in result.warnings)
         )
-    st.caption(t("calibrate.assumption", share=percent(result.inputs.utilisation)))
+    if result.inputs.files[2] is not None:  # staffing.csv: effort matched to the history
+        st.caption(t("backtest.matched_note"))
+    else:
+        st.caption(t("calibrate.assumption", share=percent(result.inputs.utilisation)))
 
     st.subheader(t("calibrate.take_title"))
     st.markdown(t("calibrate.yaml_help"))
