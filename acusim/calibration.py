@@ -56,7 +56,8 @@ def _utilisation(values: list[str] | None) -> tuple[dict[str, Any], list[str]]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``calibrate``, ``synth`` and ``validate-fit`` to ``app``."""
+    """Add ``calibrate``, ``synth``, ``validate-fit`` and ``backtest`` to ``app``."""
+    register_backtest(app)
 
     @app.command()
     def calibrate(
@@ -163,6 +164,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        no_match_history: Annotated[
+            bool,
+            typer.Option(
+                "--no-match-history",
+                help="Keep the --utilisation effort assumption even with staffing.csv (default: "
+                "estimate each role's effort by replaying the history; docs/calibration.md).",
+            ),
+        ] = False,
     ) -> None:
         """Fit a scenario to a case-management extract; write it with a report."""
         from calibration.extract import ExtractError
@@ -220,6 +229,7 @@ def register(app: typer.Typer) -> None:
                 max_problems=max_problems,
                 workers=workers,
                 with_report=report is not None,
+                match_history=False if no_match_history else None,
             )
         except (ExtractError, CalibrationError) as exc:
             fail(exc.lines)
@@ -234,14 +244,20 @@ def register(app: typer.Typer) -> None:
             )
         for warning in calibration.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        unwritable = _unwritable([output, *([report] if report is not None else [])])
+        if unwritable:
+            fail(unwritable, EXIT_FAILED)  # before anything is written: all or nothing
+        target = output
         try:
             write_atomic(output, text)
             written = [output]
             if html is not None and report is not None:
+                target = report
                 write_atomic(report, html)
                 written.append(report)
             sets_file = parameter_sets_path(output)
             if sets:
+                target = sets_file
                 write_atomic(sets_file, parameter_sets_json(scenario, sets, seed))
                 written.append(sets_file)
             elif sets_file.exists():  # from an earlier calibration: it no longer fits
@@ -251,8 +267,8 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                     soft_wrap=True,
                 )
-        except OSError as exc:
-            fail([f"{exc.filename or output}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
+        except OSError as exc:  # name the file the user asked for, not a temporary one
+            fail([f"{target}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
         _print_calibration(out, calibration)
         err.print("Wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
 
@@ -367,12 +383,168 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
             out.print(table)
+        out.print(f"Verdict: {result.verdict}. {result.verdict_text()}", highlight=False)
         if report is not None:
             try:
                 write_atomic(report, validation_report(result))
             except OSError as exc:
                 fail([f"{report}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
             err.print(f"Wrote {report}", highlight=False, soft_wrap=True)
+
+
+def register_backtest(app: typer.Typer) -> None:
+    """Add ``backtest`` (issue #11): fit at a cut, forecast to the as-of date, compare."""
+
+    @app.command()
+    def backtest(
+        referrals: Annotated[Path, typer.Option("--referrals", help="referrals.csv.")],
+        events: Annotated[Path, typer.Option("--events", help="stage_events.csv.")],
+        cut: Annotated[
+            str,
+            typer.Option(
+                "--cut", help="Fit on what was known at the start of this day (YYYY-MM-DD)."
+            ),
+        ],
+        staffing: Annotated[
+            Path | None,
+            typer.Option(
+                "--staffing", help="staffing.csv: its rows after the cut are the staff in post."
+            ),
+        ] = None,
+        template: Annotated[
+            Path | None, typer.Option("--template", help="Template scenario (as calibrate).")
+        ] = None,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help="When the extract was taken.")
+        ] = None,
+        change_point: Annotated[
+            list[str] | None,
+            typer.Option("--change-point", help=f"SOURCE=DATE (as calibrate). {_KEY_VALUE_HELP}"),
+        ] = None,
+        replications: Annotated[
+            int, typer.Option("--replications", "-n", min=2, help="Replications.")
+        ] = 20,
+        seed: SeedOption = None,
+        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
+        out_dir: Annotated[
+            Path | None,
+            typer.Option("--out", help="Directory for backtest.json and backtest.html."),
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the comparison as JSON (acusim.backtest/1).")
+        ] = False,
+        report: Annotated[
+            Path | None, typer.Option("--report", help="Write the HTML backtest report here.")
+        ] = None,
+        skip_bad_rows: Annotated[bool, typer.Option(help="Leave out rows with problems.")] = False,
+        max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        input_uncertainty: Annotated[
+            bool,
+            typer.Option(
+                "--input-uncertainty",
+                help="Run each replication with its own bootstrap refit of the fitted values, "
+                "so the band also holds their uncertainty (slower: one refit per replication).",
+            ),
+        ] = False,
+    ) -> None:
+        """Fit on the history up to --cut, forecast to the as-of date, compare week by week."""
+        import json
+
+        from calibration.backtest import run_backtest
+        from calibration.backtest_report import backtest_report
+        from calibration.extract import ExtractError, read_extract
+        from calibration.types import CalibrationError, make_settings
+        from model.scenario import ScenarioError
+
+        try:
+            cut_date = dt.date.fromisoformat(cut)
+        except ValueError:
+            fail([f"--cut: not a date (got {cut!r}); expected YYYY-MM-DD"])
+        changes, problems = _pairs(change_point, "--change-point")
+        if problems:
+            fail(problems)
+        base = load(template) if template is not None else None
+        try:
+            extract = read_extract(
+                referrals,
+                events,
+                staffing,
+                as_of,
+                skip_bad_rows=skip_bad_rows,
+                max_problems=max_problems,
+            )
+            settings = make_settings(change_points=changes, seed=seed if seed is not None else 1)
+            if not as_json:
+                err.print(
+                    f"Fitting at {cut_date}, then {replications} replications ...",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            result = run_backtest(
+                extract,
+                cut_date,
+                settings=settings,
+                template=base,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                input_uncertainty=input_uncertainty,
+            )
+        except (ExtractError, CalibrationError, ScenarioError) as exc:
+            fail(exc.lines)
+        payload = result.to_json()
+        text = json.dumps(payload, indent=2)
+        html = backtest_report(result) if (report is not None or out_dir is not None) else ""
+        try:
+            written = []
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                write_atomic(out_dir / "backtest.json", text + "\n")
+                write_atomic(out_dir / "backtest.html", html)
+                written += [out_dir / "backtest.json", out_dir / "backtest.html"]
+            if report is not None:
+                write_atomic(report, html)
+                written.append(report)
+        except OSError as exc:
+            fail([f"{exc.filename or out_dir or report}: cannot write ({exc.strerror or exc})"])
+        if as_json:
+            print(text)
+        else:
+            table = Table(title=f"Backtest {result.cut} to {result.end}: weeks inside the 95% band")
+            for column in ("series", "key", "weeks in band", "actual mean", "forecast mean"):
+                table.add_column(column, justify="left" if column in ("series", "key") else "right")
+            for b in result.bands:
+                table.add_row(
+                    b.series,
+                    b.key,
+                    f"{b.coverage:.0%}",
+                    _cell(float(b.actual.mean())),
+                    _cell(float(b.mean.mean())),
+                )
+            out.print(table)
+            out.print(f"Verdict: {result.verdict}. {result.verdict_text()}", highlight=False)
+        for note in result.notes:
+            err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        if written:
+            err.print("Wrote " + ", ".join(map(str, written)), highlight=False, soft_wrap=True)
+
+
+def _unwritable(paths: list[Path]) -> list[str]:
+    """One line per output that cannot be written (its folder is not a writable folder)."""
+    import os
+
+    problems = []
+    for path in paths:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if path.is_dir():
+            problems.append(f"{path}: cannot write (it is a folder)")
+        elif not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            problems.append(f"{path}: cannot write (folder {folder} is not writable)")
+        elif path.exists() and not os.access(path, os.W_OK):
+            problems.append(f"{path}: cannot write (permission denied)")
+    return problems
 
 
 def _cell(value: object) -> str:

@@ -16,6 +16,7 @@ with the same shape and only its numbers change.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 import pandas as pd
 
@@ -136,6 +137,54 @@ def _roles(
     return roles
 
 
+def _did_you_mean(name: str, names: list[str], cutoff: float = 0.75) -> str:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _check_change_points(extract: Extract, settings: CalibrationSettings) -> None:
+    """A known change date must leave ``--min-segment-days`` of data on each side."""
+    end = extract.as_of.date()
+    margin = dt.timedelta(days=settings.min_segment_days)
+    problems = []
+    for source, date in settings.change_points.items():
+        if not extract.window_start < date < end:
+            problems.append(
+                f"--change-point {source}={date}: outside the data window "
+                f"({extract.window_start} to {end})"
+            )
+        elif date - extract.window_start < margin or end - date < margin:
+            problems.append(
+                f"--change-point {source}={date}: within {settings.min_segment_days} days "
+                f"(--min-segment-days) of the data window's edge ({extract.window_start} to "
+                f"{end}): too little data on one side to fit a step"
+            )
+    if problems:
+        raise CalibrationError(problems)
+
+
+def _check_stage_names(extract: Extract, settings: CalibrationSettings, template) -> None:
+    """A stage name that is a near miss of a known one is a typo, not a new stage."""
+    counts = extract.events["stage"].value_counts()
+    known = [] if template is None else [s for s in template.stages if s not in counts.index]
+    problems = []
+    for stage, n in counts.items():
+        if stage in settings.stage_roles or (template is not None and stage in template.stages):
+            continue
+        # like the template's (absent) stage, or a rare spelling of a common stage here
+        common = [s for s, m in counts.items() if s != stage and m >= 10 * n]
+        near = [s for s in known + common if abs(len(s) - len(str(stage))) <= 1]
+        hint = _did_you_mean(str(stage), near, 0.85)
+        if hint:
+            problems.append(
+                f"{extract.files['events']}: stage '{stage}' ({n} row(s)) is not a known "
+                f"stage{hint} (correct those rows, or give --stage-role {stage}=ROLE if it "
+                "is a stage of its own)"
+            )
+    if problems:
+        raise CalibrationError(problems)
+
+
 def _stage_roles(
     extract: Extract, settings: CalibrationSettings, template: Scenario | None
 ) -> dict[str, str | None]:
@@ -145,10 +194,11 @@ def _stage_roles(
         raise CalibrationError(
             [
                 f"--stage-role: no stage '{s}' in {extract.files['events']} "
-                f"(stages: {', '.join(stages)})"
+                f"(stages: {', '.join(stages)}){_did_you_mean(s, stages)}"
                 for s in unknown
             ]
         )
+    _check_stage_names(extract, settings, template)
     result: dict[str, str | None] = {}
     for stage in stages:
         if stage in settings.stage_roles:
@@ -181,6 +231,14 @@ def fit_extract(
     """Fit everything the scenario needs. ``structure`` fixes model shapes (bootstrap);
     ``light`` skips what only the report uses (waiting times, Kaplan-Meier curves)."""
     settings = settings or CalibrationSettings()
+    if extract.events.empty:
+        raise CalibrationError(
+            [
+                f"{extract.files['events']}: has a header but no rows: calibration needs the "
+                "stage events (see docs/case-extract.md)"
+            ]
+        )
+    _check_change_points(extract, settings)
     unknown_sources = [s for s in settings.change_points if s not in extract.sources]
     if unknown_sources:
         raise CalibrationError(
@@ -345,7 +403,7 @@ def _fixed_touch_shares(
         if stage not in stages:
             problems.append(
                 f"--touch-share: no stage '{stage}' in {extract.files['events']} "
-                f"(stages: {', '.join(stages)})"
+                f"(stages: {', '.join(stages)}){_did_you_mean(stage, list(stages))}"
             )
         elif stages[stage].role is None:
             problems.append(f"--touch-share: stage '{stage}' has no role, so no staff effort")

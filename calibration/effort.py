@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.engine.staff import server_weights
+
 
 @dataclass(frozen=True)
 class FteHistory:
@@ -46,6 +48,19 @@ class FteHistory:
     def value_at(self, day: float) -> float:
         index = int(np.searchsorted(np.asarray(self.days), day, side="right")) - 1
         return self.fte[max(index, 0)]
+
+    def server_days(self, start: float, end: float) -> float:
+        """Integral of the number of people (a fractional FTE is one part-timer) over
+        [start, end]: the engine's servers (``model.engine.staff.server_weights``)."""
+        if end <= start:
+            return 0.0
+        points = [start, *[d for d in self.days if start < d < end], end]
+        return float(
+            sum(
+                len(server_weights(self.value_at(a))) * (b - a)
+                for a, b in itertools.pairwise(points)
+            )
+        )
 
     def fte_days(self, start: float, end: float) -> float:
         """Integral of FTE over [start, end]; before the first row its FTE applies."""
@@ -80,17 +95,25 @@ class RoleEffort:
 
     @property
     def implied_utilisation(self) -> float:
-        """The utilisation the derived effort implies (work days / FTE-days)."""
-        if self.fte_days <= 0:
+        """The utilisation the derived effort implies (work days / server-days)."""
+        days = self.server_days or self.fte_days
+        if days <= 0:
             return math.nan
-        return self.work_days / self.fte_days
+        return self.work_days / days
 
     work_days: float = 0.0
+    speed: float = 1.0
+    """FTE-days / server-days: the mean rate of the role's people as the engine runs them
+    (a 0.5 FTE works at half rate). A case's time in the hands of one person is converted
+    to staff-hours at this rate, so a part-timer's slower cases are not counted as more
+    work and then slowed again by the engine (the fractional-FTE double slowing)."""
+    server_days: float = 0.0
 
     def explanation(self, stage: str) -> str:
+        rate = "" if self.speed == 1.0 else f" at the role's mean rate {self.speed:.3f} per person"
         return (
             f"touch share {self.touch[stage]:.3f} ({self.basis[stage]}); "
-            f"{self.hours_per_day:.2f} casework hours per FTE per day"
+            f"{self.hours_per_day:.2f} casework hours per FTE per day{rate}"
         )
 
 
@@ -122,6 +145,7 @@ def derive_role_effort(
     ``fixed``: stage -> (touch share, basis) for stages whose share is given."""
     fixed = {s: v for s, v in (fixed or {}).items() if s in stages}
     available = history.fte_days(0.0, window_days)
+    servers = history.server_days(0.0, window_days)
     total = float(sum(case_days[s] for s in stages))
     if available <= 0 and total > 0:
         raise EffortError(
@@ -133,7 +157,9 @@ def derive_role_effort(
     for stage, (share, why) in fixed.items():
         touch[stage], basis[stage] = share, why
     rest = [s for s in stages if s not in fixed]
-    budget = utilisation * available - sum(touch[s] * case_days[s] for s in fixed)
+    # Busy time is counted in people's days (a part-timer is busy with a case for the
+    # whole of its slower service), so the budget is the people's days, not the FTE-days.
+    budget = utilisation * servers - sum(touch[s] * case_days[s] for s in fixed)
     rest_days = float(sum(case_days[s] for s in rest))
     if rest and rest_days > 0 and budget <= 0:
         raise EffortError(
@@ -143,7 +169,7 @@ def derive_role_effort(
         )
     share = 1.0 if rest_days <= 0 else min(1.0, budget / rest_days)
     why = (
-        f"utilisation {utilisation:g} x {available:,.0f} FTE-days"
+        f"utilisation {utilisation:g} x {servers:,.0f} people's days"
         + (" less the fixed stages" if fixed else "")
         + f" over {rest_days:,.0f} case-days in service, at most 1"
     )
@@ -151,6 +177,8 @@ def derive_role_effort(
         touch[stage], basis[stage] = share, why
     effort = RoleEffort(role, hours_per_day, utilisation, available, total, touch, basis)
     effort.work_days = float(sum(touch[s] * case_days[s] for s in stages))
+    effort.server_days = servers
+    effort.speed = available / servers if servers > 0 else 1.0
     return effort
 
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calibration.calibrate import fit_extract
-from calibration.extract import ExtractSource, read_extract
+from calibration.extract import Extract, ExtractSource, read_extract
+from calibration.history_match import match_history as match_effort
+from calibration.history_match import refit_with_matches
+from calibration.history_match import warnings as history_warnings
 from calibration.report import calibration_report
 from calibration.types import Calibration, CalibrationSettings
 from calibration.uncertainty import bootstrap_parameter_sets
@@ -47,12 +50,15 @@ def calibrate_extract(
     max_problems: int = 50,
     workers: int = 1,
     with_report: bool = True,
+    match_history: bool | None = None,
 ) -> CalibrationResult:
     """Extract in (paths, bytes, file objects or DataFrames), scenario and report out.
 
     The one pipeline behind ``acusim calibrate`` and the app's Calibrate page.
     ``workers``: processes for the bootstrap; ``with_report=False`` skips building the
-    HTML report (``report_html`` is then empty).
+    HTML report (``report_html`` is then empty). ``match_history``: estimate each role's
+    effort by replaying the window (``history_match.py``); default: when ``staffing`` is
+    given.
 
     Raises :class:`~calibration.extract.ExtractError` for bad input and
     :class:`CalibrationError` for an extract that cannot make a scenario; both carry
@@ -66,8 +72,7 @@ def calibrate_extract(
         skip_bad_rows=skip_bad_rows,
         max_problems=max_problems,
     )
-    calibration = fit_extract(extract, settings, template)
-    scenario, mapping, text = render_scenario(calibration)
+    calibration, scenario, mapping, text = fit_and_match(extract, settings, template, match_history)
     sets: list[dict[str, Any]] = []
     spread = None
     if bootstrap > 0:
@@ -82,3 +87,41 @@ def calibrate_extract(
     return CalibrationResult(
         calibration, scenario, mapping, text, html, sets, dict(extract.skipped)
     )
+
+
+def fit_and_match(
+    extract: Extract,
+    settings: CalibrationSettings | None,
+    template: Scenario | None,
+    match_history: bool | None = None,
+    light: bool = False,
+) -> tuple[Calibration, Scenario, dict[str, Any], str]:
+    """Fit, then (with a staffing history) match each role's effort to its history.
+
+    Without ``staffing.csv`` the effort rests on the utilisation assumption and a
+    warning says so."""
+    calibration = fit_extract(extract, settings, template, light=light)
+    scenario, mapping, text = render_scenario(calibration)
+    if match_history is None:
+        match_history = extract.staffing is not None
+    staffed = any(e.touch for e in calibration.efforts.values())
+    if match_history and staffed:
+        _, matches = match_effort(scenario, extract, calibration, calibration.settings.seed)
+        calibration = refit_with_matches(extract, calibration, matches, template)
+        scenario, mapping, text = render_scenario(calibration)
+    elif staffed:
+        _, checked = match_effort(
+            scenario, extract, calibration, calibration.settings.seed, search=False
+        )
+        calibration.warnings.extend(history_warnings(checked))
+        calibration.warnings.append(
+            "effort rests on the assumption that staff spent "
+            f"{calibration.settings.utilisation:g} of their casework time on these cases "
+            "(--utilisation), with the template's FTE"
+            + (
+                "; no staffing.csv, so it was not checked against the history"
+                if extract.staffing is None
+                else " (--no-match-history)"
+            )
+        )
+    return calibration, scenario, mapping, text

@@ -8,7 +8,7 @@ scenario's initial backlog) and the duration samples (with their censoring) that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -116,6 +116,9 @@ class BacklogGroup:
     in_progress: int
     ages: np.ndarray
     """Days from each case's referral to the as-of time."""
+    in_service: np.ndarray = field(default_factory=lambda: np.empty(0))
+    """Days each in-progress visit has been in service (since started) at the as-of time:
+    the scenario's ``in_service_days``, so open cases resume rather than restart."""
 
 
 def open_work(all_visits: pd.DataFrame, window_days: float) -> list[BacklogGroup]:
@@ -131,6 +134,7 @@ def open_work(all_visits: pd.DataFrame, window_days: float) -> list[BacklogGroup
                 waiting=int((~started).sum()),
                 in_progress=int(started.sum()),
                 ages=window_days - group["received"].to_numpy(),
+                in_service=np.maximum(window_days - group["started"].to_numpy()[started], 0.0),
             )
         )
     return groups

@@ -381,7 +381,10 @@ def decompose(frames: list[pd.DataFrame], confidence: float = 0.95) -> pd.DataFr
             {
                 "kpi": kpi,
                 "mean": grand,
-                "ci_low": grand - half,
+                # A mean of values that cannot be negative (waits, counts) cannot be either.
+                "ci_low": max(grand - half, 0.0)
+                if all((g >= 0).all() for g in groups)
+                else grand - half,
                 "ci_high": grand + half,
                 "half_width": half,
                 "process_only_half_width": t_process * math.sqrt(msw / (k * r)),

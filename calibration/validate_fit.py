@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
+from calibration.backtest import COVERAGE_FLOOR, verdict_of
 from calibration.durations import Durations
 from calibration.estimates import fmt
 from calibration.extract import Extract
@@ -134,6 +135,32 @@ class FitValidation:
     series: list[SeriesComparison]
     durations: list[DurationComparison]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """``pass``, ``partial`` or ``fail``: the backtest's rule (``backtest.verdict_of``),
+        applied in-sample to the weeks in the 95% band."""
+        return verdict_of({(s.measure, s.key): s.coverage for s in self.series})
+
+    def verdict_text(self) -> str:
+        weeks = self.replay.horizon_days / 7
+        worst = sorted(self.series, key=lambda s: s.coverage)[:3]
+        words = "; ".join(f"{s.measure} {s.key} in {s.coverage:.0%} of weeks" for s in worst)
+        head = f"Replayed over its own {weeks:.0f} weeks, "
+        if self.verdict == "pass":
+            return head + (
+                "the scenario reproduced the history: what happened lay inside the 95% band in "
+                f"at least {COVERAGE_FLOOR:.0%} of the weeks for every series."
+            )
+        if self.verdict == "partial":
+            return head + (
+                f"the open caseload was reproduced but some weekly counts were not ({words})."
+            )
+        return head + (
+            f"the scenario did not reproduce the history ({words} inside the band, against "
+            f"{COVERAGE_FLOOR:.0%} needed). Do not plan with it before finding why: see "
+            "docs/calibration.md, 'When not to trust it'."
+        )
 
 
 def replay_scenario(scenario: Scenario, extract: Extract) -> Scenario:
@@ -284,6 +311,7 @@ DURATION_HEADERS = ["stage", "duration", "n", "median observed", "median simulat
 def validation_report(v: FitValidation) -> str:
     """Plots and tables of the comparison as one offline HTML page."""
     intro = (
+        f"<p><strong>Verdict: {esc(v.verdict)}.</strong> {esc(v.verdict_text())}</p>"
         f"<p>{esc(v.scenario.name)} replayed from {esc(v.replay.start_date)} for "
         f"{v.replay.horizon_days / 7:.1f} weeks: {v.replications} replications, seed {v.seed}. "
         "Bands are 95% prediction intervals for one week from the replications; "

@@ -98,6 +98,23 @@ class _Writer:
                 self.fitted((*path, name), value)
         return dist
 
+    def _keep_spread(
+        self, path: Path, effort: dict[str, Any], delay: dict[str, Any], k: float
+    ) -> None:
+        """Work and the rest are drawn independently; with the service time's cv each, their
+        sum would be less spread than the service time, and long-open cases would be
+        forecast to finish too soon. So both get cv / sqrt(k^2 + (1-k)^2), which gives the
+        sum the fitted service time's mean *and* variance (families given by mean and cv)."""
+        if "cv" not in effort or "cv" not in delay:
+            return
+        factor = 1.0 / math.sqrt(k * k + (1.0 - k) ** 2)
+        for dist in (effort, delay):
+            dist["cv"] = min(10.0, float(dist["cv"]) * factor)
+        self.note(
+            (*path, "external_delays", 0, "duration_days", "cv"),
+            f"service time's cv x {factor:.3f}: work + rest keep the service time's variance",
+        )
+
     # ------------------------------------------------------------ sections
     def roles(self) -> dict[str, Any]:
         return {name: self.role(name, spec) for name, spec in self.cal.roles.items()}
@@ -282,24 +299,25 @@ class _Writer:
             spec = cal.roles[fit.role]
             if fit.service is not None:
                 k = effort.touch[name]
-                text = f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day x service"
+                rate = "" if effort.speed == 1.0 else f" x mean rate {effort.speed:.3f}"
+                text = (
+                    f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x service"
+                )
+                scale = k * spec.hours_per_day * effort.speed
                 stage["effort_hours"] = self.distribution(
-                    (*path, "effort_hours"), fit.service, k * spec.hours_per_day, text
+                    (*path, "effort_hours"), fit.service, scale, text
                 )
                 self.note((*path, "effort_hours"), effort.explanation(name))
                 if k < 1.0 - 1e-9:
                     delay_path: Path = (*path, "external_delays", 0)
-                    delays.append(
-                        {
-                            "name": OTHER_TIME,
-                            "duration_days": self.distribution(
-                                (*delay_path, "duration_days"),
-                                fit.service,
-                                1.0 - k,
-                                f"derived: (1 - touch share {k:.3f}) x service",
-                            ),
-                        }
+                    delay = self.distribution(
+                        (*delay_path, "duration_days"),
+                        fit.service,
+                        1.0 - k,
+                        f"derived: (1 - touch share {k:.3f}) x service",
                     )
+                    self._keep_spread(path, stage["effort_hours"], delay, k)
+                    delays.append({"name": OTHER_TIME, "duration_days": delay})
                     self.note(
                         (*delay_path, "name"),
                         "the rest of the service time: waiting on others, holding no staff",
@@ -377,6 +395,8 @@ class _Writer:
                 entry["waiting"] = group.waiting
             if group.in_progress:
                 entry["in_progress"] = group.in_progress
+                if len(group.in_service) == group.in_progress:
+                    entry["in_service_days"] = [round(float(a), 4) for a in group.in_service]
             ages = np.asarray(group.ages, dtype=float)
             mean = float(ages.mean())
             cv = float(ages.std(ddof=1) / mean) if len(ages) > 1 and mean > 0 else 0.0
@@ -389,7 +409,12 @@ class _Writer:
             self.note(
                 path,
                 f"open at the as-of date: {group.waiting} waiting, {group.in_progress} in "
-                f"progress; ages since referral {how} (n={len(ages)})",
+                f"progress; ages since referral {how} (n={len(ages)})"
+                + (
+                    "; in-progress cases resume with their days in service"
+                    if group.in_progress
+                    else ""
+                ),
             )
             entries.append(entry)
         return entries

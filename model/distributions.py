@@ -104,6 +104,33 @@ class _Dist(NumbersOnly):
     def second_moment(self) -> float:
         """See subclasses."""
 
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        """``X - a`` given ``X > a``, one draw per age ``a``: the time still to run.
+
+        A case already open for ``a`` days does not start its duration afresh; it spends
+        what remains of a duration known to exceed ``a``. Sampled exactly by inverting the
+        survival function on the tail (``X = S^-1(U S(a))``, one uniform per age, so a
+        draw is a pure function of its uniform); families with a closed form override
+        this. Where ``S(a)`` underflows (an age beyond any modelled duration) the tail is
+        continued at the hazard at ``a`` (an exponential remainder), the best the fitted
+        family can say there."""
+        ages = np.maximum(np.asarray(ages, dtype=float), 0.0)
+        u = rng.random(ages.shape)
+        frozen = self._scipy()
+        log_tail = frozen.logsf(ages)
+        target = np.log(np.maximum(u, np.finfo(float).tiny)) + log_tail
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            x = frozen.isf(np.exp(target))
+            hazard = np.exp(frozen.logpdf(ages) - log_tail)
+        fallback = ~np.isfinite(x) | (x < ages) | (np.exp(target) <= 0)
+        if fallback.any():
+            rate = np.where(np.isfinite(hazard) & (hazard > 0), hazard, 1.0 / self.mean())
+            x = np.where(fallback, ages - np.log(np.maximum(u, 1e-300)) / rate, x)
+        return np.maximum(x - ages, 0.0)
+
+    def _scipy(self):
+        raise NotImplementedError(f"{type(self).__name__} has no scipy form")
+
 
 class Exponential(_Dist):
     """Memoryless durations: the M in M/M/c."""
@@ -121,6 +148,12 @@ class Exponential(_Dist):
 
     def second_moment(self) -> float:
         return 2.0 * self.mean_value**2
+
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        """Memoryless: the time still to run does not depend on the age."""
+        ages = np.asarray(ages, dtype=float)
+        u = rng.random(ages.shape)
+        return -self.mean_value * np.log1p(-u)
 
 
 class Gamma(_Dist):
@@ -141,6 +174,12 @@ class Gamma(_Dist):
 
     def second_moment(self) -> float:
         return self.mean_value**2 * (1.0 + self.cv**2)
+
+    def _scipy(self):
+        from scipy import stats
+
+        shape = 1.0 / self.cv**2
+        return stats.gamma(shape, scale=self.mean_value / shape)
 
 
 class LogNormal(_Dist):
@@ -166,6 +205,12 @@ class LogNormal(_Dist):
     def second_moment(self) -> float:
         return self.mean_value**2 * (1.0 + self.cv**2)
 
+    def _scipy(self):
+        from scipy import stats
+
+        mu, sigma = self._params()
+        return stats.lognorm(sigma, scale=math.exp(mu))
+
 
 class Weibull(_Dist):
     """Durations fitted by calibration (shape < 1: decreasing hazard)."""
@@ -190,6 +235,13 @@ class Weibull(_Dist):
 
     def second_moment(self) -> float:
         return self.scale**2 * math.gamma(1.0 + 2.0 / self.shape)
+
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        """Closed form: ``S(x) = exp(-(x/scale)^k)``, so ``X = scale (z^k - ln U)^(1/k)``."""
+        ages = np.maximum(np.asarray(ages, dtype=float), 0.0)
+        u = rng.random(ages.shape)
+        z = (ages / self.scale) ** self.shape - np.log1p(-u)
+        return np.maximum(self.scale * z ** (1.0 / self.shape) - ages, 0.0)
 
 
 class Triangular(_Dist):
@@ -217,6 +269,19 @@ class Triangular(_Dist):
         variance = (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
         return variance + self.mean() ** 2
 
+    def _scipy(self):
+        from scipy import stats
+
+        width = self.max - self.min
+        return stats.triang((self.mode - self.min) / width, loc=self.min, scale=width)
+
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        """Inverse survival on the tail; an age at or past ``max`` has nothing left."""
+        ages = np.asarray(ages, dtype=float)
+        past = ages >= self.max
+        remaining = super().sample_remaining(rng, np.where(past, self.min, ages))
+        return np.where(past, 0.0, remaining)
+
 
 class Fixed(_Dist):
     """A deterministic value (the D in M/D/1)."""
@@ -232,6 +297,12 @@ class Fixed(_Dist):
 
     def second_moment(self) -> float:
         return self.value**2
+
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        """What is left of the one value (nothing once the age reaches it)."""
+        ages = np.asarray(ages, dtype=float)
+        rng.random(ages.shape)  # one uniform per age, as every family
+        return np.maximum(self.value - ages, 0.0)
 
 
 class Empirical(_Dist):
@@ -271,6 +342,27 @@ class Empirical(_Dist):
 
     def second_moment(self) -> float:
         return float(np.dot(self._p(), np.square(self.values)))
+
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        """Resample from the values above each age (weights renormalised); none: nothing left."""
+        ages = np.asarray(ages, dtype=float)
+        u = rng.random(ages.shape)
+        order = np.argsort(self.values, kind="stable")
+        values = np.asarray(self.values, float)[order]
+        p = self._p()[order]
+        # cumulative weight of the values strictly above each age, from the top
+        above = np.cumsum(p[::-1])[::-1]
+        first = np.searchsorted(values, ages, side="right")
+        out = np.zeros(ages.shape)
+        for i, (start, a, ui) in enumerate(
+            zip(first.ravel(), ages.ravel(), u.ravel(), strict=True)
+        ):
+            if start >= len(values) or above[start] <= 0:
+                continue
+            cumulative = np.cumsum(p[start:])
+            k = int(np.searchsorted(cumulative, ui * cumulative[-1], side="right"))
+            out.flat[i] = values[start + min(k, len(cumulative) - 1)] - a
+        return out
 
 
 Distribution = Annotated[

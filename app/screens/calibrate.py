@@ -323,7 +323,10 @@ def show_fit(result: Fit) -> None:
         st.warning(
             t("calibrate.warnings") + "\n\n" + "\n".join(f"- {line}" for line in result.warnings)
         )
-    st.caption(t("calibrate.assumption", share=percent(result.inputs.utilisation)))
+    if result.inputs.files[2] is not None:  # staffing.csv: effort matched to the history
+        st.caption(t("backtest.matched_note"))
+    else:
+        st.caption(t("calibrate.assumption", share=percent(result.inputs.utilisation)))
 
     st.subheader(t("calibrate.take_title"))
     st.markdown(t("calibrate.yaml_help"))
@@ -357,6 +360,33 @@ def show_fit(result: Fit) -> None:
         st.page_link("screens/scenario.py", label=t("results.go_scenario"))
 
 
+def run_backtest_view(uploads: list[UploadedFile | None], inputs: Inputs):
+    """The backtest for the page (``app/backtest_view.py``): the same uploads and settings
+    as the fit, cut at ``cut``; bad input comes back as plain lines."""
+    from app.backtest_view import BacktestView, summarise
+    from calibration.backtest import run_backtest
+    from calibration.extract import read_extract
+
+    def run(cut: dt.date, n: int, key: tuple) -> BacktestView:
+        for upload in uploads:
+            if upload is not None:
+                upload.seek(0)
+        try:
+            extract = read_extract(*uploads, inputs.as_of, skip_bad_rows=inputs.skip_bad_rows)
+            result = run_backtest(
+                extract,
+                cut,
+                settings=CalibrationSettings(utilisation=inputs.utilisation),
+                template=template_scenario(inputs.template),
+                replications=n,
+            )
+        except (ExtractError, CalibrationError) as exc:
+            return BacktestView(key, errors=exc.lines)
+        return summarise(key, result)
+
+    return run
+
+
 ui.heading("calibrate")
 st.markdown(t("calibrate.explain"))
 demo_section()
@@ -377,3 +407,6 @@ elif current is not None and current.errors:
     show_errors(current)
 elif current is not None:
     show_fit(current)
+    from app import backtest_view
+
+    backtest_view.section(current.start, current.end, inputs, run_backtest_view(uploads, inputs))

@@ -31,6 +31,7 @@ from simpy.events import Event, Timeout
 
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
+from model.engine.resume import Resumed, resume_open_case
 from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
@@ -232,12 +233,39 @@ class UnitModel:
             self.recorder.allocated(visit, now)
             if stage.slots is not None:
                 stage.slots.hold_existing()
+            resumed = self._resumed.pop(case.id, None)
+            if resumed is not None:  # its age in service is known (model.engine.resume)
+                self._continue_resumed(case, resumed)
+                return
             effort_share = float(self._backlog_rng.random())  # work remaining
             self._work(case, effort_share, -1)  # already in someone's hands: continues first
         elif stage.slots is not None:
             stage.slots.acquire(self._key(stage, case), case).callbacks.append(self._slot_granted)
         else:
             self._work(case, 1.0, None)
+
+    def _continue_resumed(self, case: Case, resumed: Resumed) -> None:
+        """An open case whose time in service is known: its remaining work first in its
+        worker's queue, then its remaining external delays, instead of the stage's draws."""
+        stage = case.runtime
+        delays = [d for d in resumed.delays if d > 0]
+        if stage.pool is not None and resumed.hours > 0:
+            self._seq += 1
+            key = (stage.precedence, -1, self._seq)  # already in someone's hands
+            stage.pool.request(key, Task(resumed.hours, case.visit)).callbacks.append(
+                lambda _event: self._resumed_delays(case, delays)
+            )
+            return
+        self._resumed_delays(case, delays)
+
+    def _resumed_delays(self, case: Case, delays: list[float]) -> None:
+        if delays:
+            duration = delays.pop(0)
+            Timeout(self.env, duration, case).callbacks.append(
+                lambda _event: self._resumed_delays(case, delays)
+            )
+            return
+        self._leave(case)
 
     def _slot_granted(self, event: Event) -> None:
         case: Case = event._value
@@ -332,9 +360,29 @@ class UnitModel:
             self._cases.append(case)
         return case
 
+    def _resume(
+        self, stage: _StageRuntime, case: Case, age: float, rng: np.random.Generator
+    ) -> Resumed:
+        """Remaining work and delays of an open case ``age`` days into service (resume.py)."""
+        spec = self.scenario.stages[stage.name]
+        role = None if spec.role is None else self.scenario.roles[spec.role]
+        delays = [
+            (d.duration_days, probability)
+            for d, (matches, probability) in zip(spec.external_delays, stage.delays, strict=True)
+            if matches(case)
+        ]
+        return resume_open_case(
+            spec.effort_hours,
+            None if role is None else role.casework_hours_per_day,
+            delays,
+            age,
+            rng,
+        )
+
     def _start_backlog(self) -> None:
         """The open caseload on day 0: created, then started in order."""
         self._backlog_rng = self.streams.generator("backlog:remaining_effort")
+        self._resumed: dict[int, Resumed] = {}
         started = []
         for i, entry in enumerate(self.scenario.initial_backlog):
             n = entry.waiting + entry.in_progress
@@ -345,9 +393,16 @@ class UnitModel:
             attrs = _compact(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
             ages = np.zeros(n) if entry.age_days is None else entry.age_days.sample(rng, n)
             stage = self.stages[self.stage_index[entry.stage]]
+            resume_rng = (
+                None if entry.in_service_days is None else self.streams.generator(f"resume:{i}")
+            )
             for j in range(n):
                 state = "in_progress" if j < entry.in_progress else "waiting"
                 case = self._new_case(f"backlog.{i}", j, source, attrs, -float(ages[j]))
+                if resume_rng is not None and j < entry.in_progress:
+                    self._resumed[case.id] = self._resume(
+                        stage, case, entry.in_service_days[j], resume_rng
+                    )
                 self.recorder.case_created(case, 0.0)
                 started.append((case, stage, state))
         for case, stage, state in started:

@@ -479,6 +479,23 @@ class BacklogEntry(StrictModel):
         description="How long before the simulation starts (the start date, or the start "
         "of the warm-up) they were received (default: 0).",
     )
+    in_service_days: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None,
+        description="Days each in-progress case has already spent in service (since it was "
+        "started) at the start date, one per in-progress case. Given, they resume: their "
+        "remaining work and delays are drawn conditional on the stay exceeding that time "
+        "(model/engine/resume.py). Not given: a uniform share of a fresh effort remains "
+        "and the delays run in full (default).",
+    )
+
+    @model_validator(mode="after")
+    def _one_age_per_case(self) -> BacklogEntry:
+        if self.in_service_days is not None and len(self.in_service_days) != self.in_progress:
+            raise ValueError(
+                f"`in_service_days` has {len(self.in_service_days)} values for "
+                f"{self.in_progress} in-progress cases: give one per case"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- targets

@@ -1,0 +1,392 @@
+"""Backtest: fit on what was known at a cut date, forecast to the as-of date, compare.
+
+A calibrated model is only worth planning with if, fitted on the history up to some
+date, it forecasts what then happened. ``backtest`` does exactly that with the force's
+own extract:
+
+1. :func:`known_at` cuts the extract at the cut: referrals received after it and every
+   start or finish after it are removed (a visit started after the cut is waiting at the
+   cut; one finished after it is open), so the fit cannot see the future. The staffing
+   file is kept whole: its rows after the cut are the staffing actually in post, which a
+   forecast of "what if we had known the staffing" should use (they become the fitted
+   scenario's planned ``staffing_plan`` changes, exactly as in ``acusim calibrate``).
+2. The one calibration pipeline fits the cut extract; the fitted scenario starts at the
+   cut with the caseload open then, each in-progress case with its days in service, so it
+   *resumes* (``in_service_days``; ``model/engine/resume.py``).
+3. The scenario runs ``n`` replications to the as-of date; week by week (weeks ending
+   cut + 7k days) each series's actual value is set against the replications' mean and
+   their 2.5th and 97.5th percentiles (a prediction band for one realisation).
+
+Series: ``arrivals`` (by source), ``backlog_waiting``, ``backlog_in_progress`` and
+``completions`` (by stage). The verdict: ``pass`` when every series has its actual value
+inside the band in at least ``COVERAGE_FLOOR`` of the weeks; ``fail`` when a backlog
+series does not; ``partial`` when only arrivals or completions fall short.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calibration.extract import Extract
+from calibration.pipeline import fit_and_match
+from calibration.types import Calibration, CalibrationError, CalibrationSettings
+from model.engine.sources import DAYS_PER_WEEK
+from model.replications import run_replications
+from model.scenario import Scenario, with_overrides
+
+SCHEMA = "acusim.backtest/1"
+SERIES = ("arrivals", "backlog_waiting", "backlog_in_progress", "completions")
+BACKLOG_SERIES = ("backlog_waiting", "backlog_in_progress")
+COVERAGE_FLOOR = 0.9
+"""Share of weeks a series's actual value must lie inside the 95% band. Below 0.95 on
+purpose: weeks are correlated and a handful of replications gives a band whose
+percentiles are themselves estimates; 0.9 is the issue's acceptance level."""
+MIN_WEEKS = 2
+"""Fewest whole weeks between the cut and the as-of date for a comparison."""
+
+
+def verdict_of(coverage: dict[tuple[str, str], float]) -> str:
+    """``pass`` when every series is inside its band in at least ``COVERAGE_FLOOR`` of the
+    weeks; ``fail`` when a backlog series is not; else ``partial`` (only counts missed)."""
+    missed = [series for (series, _), share in coverage.items() if share < COVERAGE_FLOOR]
+    if not missed:
+        return "pass"
+    if any(series in (*BACKLOG_SERIES, "backlog") for series in missed):
+        return "fail"
+    return "partial"
+
+
+def _cut_day(extract: Extract, cut: dt.date) -> float:
+    return (dt.datetime.combine(cut, dt.time()) - _origin(extract)).total_seconds() / 86400.0
+
+
+def _origin(extract: Extract) -> dt.datetime:
+    return dt.datetime.combine(extract.window_start, dt.time())
+
+
+def check_cut(extract: Extract, cut: dt.date, min_days: float = 28.0) -> None:
+    """One line if the cut leaves too little history before it or too little after it."""
+    day = _cut_day(extract, cut)
+    problems = []
+    if day < min_days:
+        problems.append(
+            f"--cut {cut}: the extract starts on {extract.window_start}; a cut needs at least "
+            f"{min_days:g} days of history before it"
+        )
+    weeks = math.floor((extract.window_days - day) / DAYS_PER_WEEK + 1e-9)
+    if weeks < MIN_WEEKS:
+        problems.append(
+            f"--cut {cut}: the extract ends on {extract.as_of:%Y-%m-%d %H:%M}; a cut needs at "
+            f"least {MIN_WEEKS} whole weeks after it to compare"
+        )
+    if problems:
+        raise CalibrationError(problems)
+
+
+def known_at(extract: Extract, cut: dt.date) -> Extract:
+    """The extract as it would have been taken at the start of ``cut`` (see module doc)."""
+    day = _cut_day(extract, cut)
+    refs = extract.referrals.loc[extract.referrals["received"] < day].copy()
+    events = extract.events.loc[
+        (extract.events["queued"] < day) & extract.events["referral_id"].isin(refs["referral_id"])
+    ].copy()
+    later_start = events["started"] >= day
+    events.loc[later_start, "started"] = np.nan
+    later_finish = events["finished"] >= day
+    events.loc[later_finish, "finished"] = np.nan
+    events.loc[later_finish, "outcome"] = ""
+    return Extract(
+        referrals=refs.reset_index(drop=True),
+        events=events.reset_index(drop=True),
+        staffing=extract.staffing,
+        window_start=extract.window_start,
+        as_of=dt.datetime.combine(cut, dt.time()),
+        files=extract.files,
+    )
+
+
+# ---------------------------------------------------------------- observed series
+
+
+def weekly_ends(start_day: float, n_weeks: int) -> np.ndarray:
+    return start_day + DAYS_PER_WEEK * np.arange(1, n_weeks + 1)
+
+
+def observed_series(
+    extract: Extract, start_day: float, n_weeks: int
+) -> dict[tuple[str, str], np.ndarray]:
+    """What the extract shows happened, week by week after ``start_day``."""
+    ends = weekly_ends(start_day, n_weeks)
+    edges = np.concatenate([[start_day], ends])
+    out: dict[tuple[str, str], np.ndarray] = {}
+    refs = extract.referrals
+    for source in extract.sources:
+        times = refs.loc[refs["source"] == source, "received"].to_numpy(dtype=float)
+        out[("arrivals", source)] = np.histogram(times, bins=edges)[0].astype(float)
+    ev = extract.events
+    for stage in extract.stages:
+        rows = ev.loc[ev["stage"] == stage]
+        queued = rows["queued"].to_numpy(dtype=float)
+        started = np.nan_to_num(rows["started"].to_numpy(dtype=float), nan=np.inf)
+        finished = np.nan_to_num(rows["finished"].to_numpy(dtype=float), nan=np.inf)
+        t = ends[:, None]
+        open_now = (queued[None, :] <= t) & (finished[None, :] > t)
+        out[("backlog_waiting", stage)] = (open_now & (started[None, :] > t)).sum(1).astype(float)
+        out[("backlog_in_progress", stage)] = (
+            (open_now & (started[None, :] <= t)).sum(1).astype(float)
+        )
+        done = finished[np.isfinite(finished)]
+        out[("completions", stage)] = np.histogram(done, bins=edges)[0].astype(float)
+    return out
+
+
+# ---------------------------------------------------------------- simulated series
+
+
+def simulated_series(replications: list, n_weeks: int) -> dict[tuple[str, str], np.ndarray]:
+    """Replications x weeks for every series the scenario has (``ReplicationResult``s run
+    with case records)."""
+    first = replications[0]
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for name in ("arrivals", "backlog_waiting", "backlog_in_progress"):
+        for j, key in enumerate(first.labels[name]):
+            out[(name, key)] = np.stack([r.series[name][:n_weeks, j] for r in replications])
+    edges = DAYS_PER_WEEK * np.arange(n_weeks + 1)
+    for stage in first.labels["backlog_waiting"]:
+        rows = []
+        for r in replications:
+            left = r.cases.loc[r.cases["stage"] == stage, "left_day"].to_numpy(dtype=float)
+            rows.append(np.histogram(left[np.isfinite(left)], bins=edges)[0])
+        out[("completions", stage)] = np.stack(rows).astype(float)
+    return out
+
+
+def _with_input_uncertainty(
+    scenario: Scenario,
+    before: Extract,
+    calibration: Calibration,
+    replications: int,
+    seed: int,
+    workers: int,
+) -> list:
+    """One replication per bootstrap parameter set: the band then holds the uncertainty of
+    the fitted values as well as process randomness (a predictive band)."""
+    from calibration.uncertainty import bootstrap_parameter_sets, input_scenarios
+    from model.engine.unit import run_replication
+
+    sets, _ = bootstrap_parameter_sets(
+        before, calibration, replications, seed=seed, workers=max(1, workers)
+    )
+    scenarios = input_scenarios(scenario, sets, "backtest")
+    return [run_replication(s, seed, r, record_cases=True) for r, s in enumerate(scenarios)]
+
+
+# ---------------------------------------------------------------- comparison
+
+
+@dataclass
+class SeriesBand:
+    series: str
+    key: str
+    actual: np.ndarray
+    simulated: np.ndarray  # replications x weeks
+
+    @property
+    def label(self) -> str:
+        return f"{self.series}.{self.key}"
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.simulated.mean(axis=0)
+
+    @property
+    def low(self) -> np.ndarray:
+        return np.percentile(self.simulated, 2.5, axis=0)
+
+    @property
+    def high(self) -> np.ndarray:
+        return np.percentile(self.simulated, 97.5, axis=0)
+
+    @property
+    def coverage(self) -> float:
+        inside = (self.actual >= self.low - 1e-9) & (self.actual <= self.high + 1e-9)
+        return float(np.mean(inside))
+
+    @property
+    def relative_error(self) -> float:
+        """Mean forecast over the weeks against the actual mean, as a share (nan if 0)."""
+        actual = float(np.mean(self.actual))
+        return (float(np.mean(self.mean)) - actual) / actual if actual > 0 else math.nan
+
+
+@dataclass
+class Backtest:
+    cut: dt.date
+    end: dt.date
+    as_of: dt.datetime
+    replications: int
+    seed: int
+    scenario: Scenario
+    calibration: Calibration
+    bands: list[SeriesBand]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def week_endings(self) -> list[dt.date]:
+        n = len(self.bands[0].actual) if self.bands else 0
+        return [self.cut + dt.timedelta(days=7 * (k + 1)) for k in range(n)]
+
+    @property
+    def coverage(self) -> dict[str, float]:
+        return {b.label: b.coverage for b in self.bands}
+
+    @property
+    def missed(self) -> list[str]:
+        return [b.label for b in self.bands if b.coverage < COVERAGE_FLOOR]
+
+    @property
+    def verdict(self) -> str:
+        return verdict_of({(b.series, b.key): b.coverage for b in self.bands})
+
+    def verdict_text(self) -> str:
+        weeks = len(self.week_endings)
+        head = (
+            f"Fitted on the history up to {self.cut} and run on for {weeks} weeks to "
+            f"{self.end} ({self.replications} replications), "
+        )
+        if self.verdict == "pass":
+            return head + (
+                "the forecast's 95% band held what actually happened in at least "
+                f"{COVERAGE_FLOOR:.0%} of the weeks for every series: the model reproduces "
+                "this period."
+            )
+        worst = sorted(self.bands, key=lambda b: b.coverage)[:3]
+        words = "; ".join(f"{b.label} in {b.coverage:.0%} of weeks" for b in worst)
+        if self.verdict == "partial":
+            return head + (
+                "the open caseload was forecast well, but some weekly counts fell outside "
+                f"the band too often ({words}). Treat those counts with care."
+            )
+        return head + (
+            f"the forecast missed what happened ({words} inside the band, against "
+            f"{COVERAGE_FLOOR:.0%} needed). Do not plan with this calibration before "
+            "finding why (see docs/calibration.md, 'When not to trust it')."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        ends = [d.isoformat() for d in self.week_endings]
+        rows = [
+            {
+                "series": b.series,
+                "key": b.key,
+                "week_ending": ends[k],
+                "actual": float(b.actual[k]),
+                "mean": float(b.mean[k]),
+                "p2_5": float(b.low[k]),
+                "p97_5": float(b.high[k]),
+            }
+            for b in self.bands
+            for k in range(len(ends))
+        ]
+        return {
+            "schema": SCHEMA,
+            "cut": self.cut.isoformat(),
+            "end": self.end.isoformat(),
+            "replications": self.replications,
+            "seed": self.seed,
+            "series": rows,
+            "coverage": self.coverage,
+            "relative_error": {
+                b.label: None if math.isnan(b.relative_error) else b.relative_error
+                for b in self.bands
+            },
+            "verdict": self.verdict,
+            "verdict_text": self.verdict_text(),
+            "notes": self.notes,
+        }
+
+
+def forecast_scenario(fitted: Scenario, n_weeks: int) -> Scenario:
+    """The fitted scenario (starting at the cut) run for exactly ``n_weeks`` weeks."""
+    return with_overrides(
+        fitted,
+        {"horizon_years": n_weeks * DAYS_PER_WEEK / 365.0, "warmup_days": 0},
+        "backtest",
+    )
+
+
+def run_backtest(
+    extract: Extract,
+    cut: dt.date,
+    *,
+    settings: CalibrationSettings | None = None,
+    template: Scenario | None = None,
+    replications: int = 20,
+    seed: int | None = None,
+    workers: int = 1,
+    match_history: bool | None = None,
+    input_uncertainty: bool = False,
+) -> Backtest:
+    """Fit at ``cut``, forecast to the extract's as-of date, compare week by week."""
+    check_cut(extract, cut)
+    before = known_at(extract, cut)
+    notes = []
+    settings = settings or CalibrationSettings()
+    if settings.change_points:
+        margin = dt.timedelta(days=settings.min_segment_days)
+        kept = {
+            s: d
+            for s, d in settings.change_points.items()
+            if extract.window_start + margin <= d <= cut - margin
+        }
+        notes += [
+            f"--change-point {s}={d}: not usable at the cut {cut} (after it, or within "
+            f"{settings.min_segment_days} days of the history's edge): left to the forecast"
+            for s, d in settings.change_points.items()
+            if s not in kept
+        ]
+        settings = settings.model_copy(update={"change_points": kept})
+    calibration, fitted, _, _ = fit_and_match(before, settings, template, match_history, True)
+    start_day = _cut_day(extract, cut)
+    n_weeks = math.floor((extract.window_days - start_day) / DAYS_PER_WEEK + 1e-9)
+    scenario = forecast_scenario(fitted, n_weeks)
+    seed = scenario.seed if seed is None else seed
+    if input_uncertainty:
+        runs = _with_input_uncertainty(scenario, before, calibration, replications, seed, workers)
+    else:
+        runs = run_replications(
+            scenario,
+            replications=replications,
+            seed=seed,
+            workers=max(1, min(workers, replications)),
+            record_cases=True,
+        ).replications
+    actual = observed_series(extract, start_day, n_weeks)
+    simulated = simulated_series(runs, n_weeks)
+    bands = []
+    for (series, key), values in actual.items():
+        sim = simulated.get((series, key))
+        if sim is None:
+            notes.append(
+                f"{series} '{key}' appears only after the cut: the forecast has none "
+                "(compared against zero)"
+            )
+            sim = np.zeros((replications, n_weeks))
+        bands.append(SeriesBand(series, key, values, sim))
+    order = {s: i for i, s in enumerate(SERIES)}
+    bands.sort(key=lambda b: order[b.series])
+    end = cut + dt.timedelta(days=7 * n_weeks)
+    return Backtest(
+        cut, end, extract.as_of, replications, seed, scenario, calibration, bands, notes
+    )
+
+
+def frame(backtest: Backtest) -> pd.DataFrame:
+    """The JSON rows as a table (for the app and the report)."""
+    return pd.DataFrame(backtest.to_json()["series"])

@@ -1,0 +1,307 @@
+"""Effort from the data: match each role's touch share to the backlog its history shows.
+
+``effort.py`` seeds each stage's touch share from an assumed utilisation. That is an
+assumption, and a bad one where demand stepped up or staffing changed within the window
+(the average hides a saturated period). With ``staffing.csv`` we know the staff actually
+in post over time, so the effort can be *estimated*: replay the fitted scenario over the
+extract's own window (from empty, with its real staffing history and change points,
+exactly as ``validate-fit`` does) and choose, per role, the multiplier ``f`` on its
+stages' touch shares that makes the replay's open caseload (waiting + in progress, over
+the role's stages, averaged over the weeks) equal the observed one.
+
+The simulated caseload grows with the effort, so ``f`` is found by bisection on
+``log f`` with **common random numbers** (the same seed and replications at every step,
+so the comparison between two values of ``f`` is not drowned in noise). Roles are
+matched one after another in the order of their first stage. Each stage's service time
+stays as fitted: raising the work share lowers the ``other_elapsed_time`` delay by the
+same amount, so the time in service is unchanged and only who is busy changes.
+
+Then every *period* (the spans between staffing changes and arrival change points) is
+checked separately: a role whose replay misses the observed caseload of a period by more
+than ``MISS_TOLERANCE``, or whose replayed utilisation reaches 1 in a period, gets one
+warning line. One effort per stage cannot follow an effort that itself changed between
+periods; the warning says where that shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from calibration.extract import Extract
+from calibration.types import Calibration
+from model.engine.sources import DAYS_PER_WEEK
+from model.replications import run_replications
+from model.scenario import Scenario, scenario_from_mapping
+
+OTHER_TIME = "other_elapsed_time"
+REPLICATIONS = 4
+"""Replications per replay: the search needs the mean level, not the band."""
+ROUNDS = 7
+"""Bisection steps on log f at most (a half-bracket of log 4 shrinks to under 1.1%)."""
+TOLERANCE_CASES, TOLERANCE_SHARE = 0.5, 0.03
+"""The search stops when the replay's mean caseload is within max(0.5 cases, 3%)."""
+LOW, HIGH = 0.25, 4.0
+MISS_TOLERANCE = 0.25
+"""A period's replayed mean caseload further than this from the observed one is a miss."""
+MIN_PERIOD_WEEKS = 4
+
+
+@dataclass
+class RoleMatch:
+    role: str
+    stages: list[str]
+    seed_touch: dict[str, float]
+    factor: float
+    observed: float
+    simulated: float
+    at_bound: str | None = None
+    periods: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def touch(self) -> dict[str, float]:
+        return {s: min(1.0, t * self.factor) for s, t in self.seed_touch.items()}
+
+
+def _scaled(dist: dict[str, Any], factor: float) -> dict[str, Any]:
+    dist = dict(dist)
+    kind = dist["dist"]
+    if kind in ("exponential", "gamma", "lognormal"):
+        dist["mean"] = dist["mean"] * factor
+    elif kind == "weibull":
+        dist["scale"] = dist["scale"] * factor
+    elif kind == "fixed":
+        dist["value"] = dist["value"] * factor
+    elif kind == "triangular":
+        for key in ("min", "mode", "max"):
+            dist[key] = dist[key] * factor
+    elif kind == "empirical":
+        dist["values"] = [v * factor for v in dist["values"]]
+    return dist
+
+
+def with_touch(scenario: Scenario, seed_touch: dict[str, float], factor: float) -> Scenario:
+    """The scenario with the stages' touch shares multiplied by ``factor`` (at most 1)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for stage, t in seed_touch.items():
+        spec = data["stages"][stage]
+        new = min(1.0, t * factor)
+        spec["effort_hours"] = _scaled(spec["effort_hours"], new / t)
+        delays = []
+        for d in spec.get("external_delays", []):
+            if d["name"] == OTHER_TIME and t < 1.0:
+                rest = (1.0 - new) / (1.0 - t)
+                if rest <= 1e-6:
+                    continue
+                d = {**d, "duration_days": _scaled(d["duration_days"], rest)}
+            delays.append(d)
+        spec["external_delays"] = delays
+    return scenario_from_mapping(data, "history-match")
+
+
+def replay(scenario: Scenario, extract: Extract) -> Scenario:
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data.update(
+        start_date=extract.window_start.isoformat(),
+        horizon_years=math.floor(extract.window_days / DAYS_PER_WEEK) * DAYS_PER_WEEK / 365.0,
+        warmup_days=0,
+        initial_backlog=[],
+    )
+    return scenario_from_mapping(data, "history-match")
+
+
+def observed_open(extract: Extract, stages: list[str], ends: np.ndarray) -> np.ndarray:
+    ev = extract.events.loc[extract.events["stage"].isin(stages)]
+    queued = ev["queued"].to_numpy(dtype=float)
+    finished = np.nan_to_num(ev["finished"].to_numpy(dtype=float), nan=np.inf)
+    return ((queued[None, :] <= ends[:, None]) & (finished[None, :] > ends[:, None])).sum(1)
+
+
+def _simulate(scenario: Scenario, seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Mean weekly open caseload per stage and utilisation per role (CRN: fixed seed)."""
+    results = run_replications(scenario, replications=REPLICATIONS, seed=seed)
+    first = results.replications[0]
+    stages = first.labels["backlog_waiting"]
+    roles = first.labels["utilisation"]
+    open_ = np.mean(
+        [
+            r.series["backlog_waiting"] + r.series["backlog_in_progress"]
+            for r in results.replications
+        ],
+        axis=0,
+    )
+    util = np.mean([r.series["utilisation"] for r in results.replications], axis=0)
+    return (
+        {s: open_[:, j] for j, s in enumerate(stages)},
+        {r: util[:, j] for j, r in enumerate(roles)},
+    )
+
+
+def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int, int]]:
+    """Week ranges between staffing changes and arrival change points (short ones merged)."""
+    cuts = set()
+    if extract.staffing is not None:
+        cuts.update(float(d) for d in extract.staffing["from_day"] if 0 < d < extract.window_days)
+    for fit in cal.arrivals.values():
+        if fit.change is not None:
+            day = (fit.change.date - extract.window_start).days
+            if 0 < day < extract.window_days:
+                cuts.add(float(day))
+    weeks = sorted({round(c / DAYS_PER_WEEK) for c in cuts} | {0, n_weeks})
+    spans = []
+    for a, b in itertools.pairwise(weeks):
+        if spans and b - a < MIN_PERIOD_WEEKS:
+            spans[-1] = (spans[-1][0], b)
+        elif b - a >= 1:
+            spans.append((a, b))
+    if len(spans) > 1 and spans[0][1] - spans[0][0] < MIN_PERIOD_WEEKS:
+        spans[1] = (spans[0][0], spans[1][1])
+        spans.pop(0)
+    return spans
+
+
+def match_history(
+    scenario: Scenario, extract: Extract, cal: Calibration, seed: int, search: bool = True
+) -> tuple[Scenario, list[RoleMatch]]:
+    """The scenario with each staffed role's touch shares matched to its observed caseload.
+
+    ``search=False`` only replays and checks each period (the factors stay 1)."""
+    base = replay(scenario, extract)
+    n_weeks = round(base.horizon_days / DAYS_PER_WEEK)
+    ends = DAYS_PER_WEEK * np.arange(1, n_weeks + 1)
+    spans = periods(extract, cal, n_weeks)
+    matches: list[RoleMatch] = []
+    current = scenario
+    order = sorted(
+        cal.efforts,
+        key=lambda r: min((list(cal.stages).index(s) for s in cal.efforts[r].touch), default=0),
+    )
+    for role in order:
+        effort = cal.efforts[role]
+        touch = {s: t for s, t in effort.touch.items() if t > 0}
+        if not touch:
+            continue
+        stages = list(touch)
+        observed = observed_open(extract, stages, ends).astype(float)
+        target = float(observed.mean())
+
+        def gap(
+            f: float, current: Scenario = current, touch=touch, stages=stages, target=target
+        ) -> float:
+            sim, _ = _simulate(replay(with_touch(current, touch, f), extract), seed)
+            return float(sum(sim[s] for s in stages).mean()) - target
+
+        high = min(HIGH, 1.0 / max(touch.values()))
+        tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
+        bound = None
+        f = 1.0
+        first = gap(1.0) if search else 0.0
+        if abs(first) > tol:
+            # bracket on log f from the seed's side, then bisect until within tolerance
+            if first > 0:
+                lo, hi = math.log(LOW), 0.0
+                outer = gap(LOW)
+                if outer > 0:
+                    f, bound = LOW, "the replay's caseload is too long even at a quarter effort"
+            else:
+                lo, hi = 0.0, math.log(max(high, 1.0))
+                outer = gap(math.exp(hi)) if hi > 0 else first
+                if outer < 0:
+                    f = math.exp(hi)
+                    bound = "even with all service time as work the replay is too short"
+            if bound is None:
+                for _ in range(ROUNDS):
+                    mid = (lo + hi) / 2
+                    value = gap(math.exp(mid))
+                    if abs(value) <= tol:
+                        lo = hi = mid
+                        break
+                    if value > 0:
+                        hi = mid
+                    else:
+                        lo = mid
+                f = math.exp((lo + hi) / 2)
+        current = with_touch(current, touch, f)
+        matches.append(RoleMatch(role, stages, touch, f, target, math.nan, bound))
+    sim, util = _simulate(replay(current, extract), seed)
+    for m in matches:
+        observed = observed_open(extract, m.stages, ends).astype(float)
+        simulated = sum(sim[s] for s in m.stages)
+        m.simulated = float(simulated.mean())
+        for a, b in spans:
+            m.periods.append(
+                {
+                    "from": extract.window_start + dt.timedelta(days=7 * a),
+                    "to": extract.window_start + dt.timedelta(days=7 * b),
+                    "observed": float(observed[a:b].mean()),
+                    "simulated": float(simulated[a:b].mean()),
+                    "utilisation": _nanmean(util[m.role][a:b]) if m.role in util else math.nan,
+                }
+            )
+    return current, matches
+
+
+def warnings(matches: list[RoleMatch]) -> list[str]:
+    """One line per role whose replay is overloaded or misses a period's caseload."""
+    lines = []
+    for m in matches:
+        busy = [p for p in m.periods if p["utilisation"] >= 0.995]
+        missed = [
+            p
+            for p in m.periods
+            if abs(p["simulated"] - p["observed"]) > MISS_TOLERANCE * max(p["observed"], 1.0)
+        ]
+        parts = []
+        if busy:
+            p = busy[0]
+            parts.append(
+                f"utilisation {p['utilisation']:.0%} from {p['from']} to {p['to']} (at capacity: "
+                "queues grow without limit)"
+            )
+        if missed:
+            p = max(missed, key=lambda p: abs(p["simulated"] - p["observed"]))
+            parts.append(
+                f"the replay's open caseload misses the observed one from {p['from']} to "
+                f"{p['to']} ({p['simulated']:.1f} against {p['observed']:.1f})"
+            )
+        if m.at_bound:
+            parts.append(m.at_bound)
+        if parts:
+            lines.append(f"role '{m.role}': " + "; ".join(parts))
+    return lines
+
+
+def _nanmean(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else math.nan
+
+
+def refit_with_matches(
+    extract: Extract,
+    cal: Calibration,
+    matches: list[RoleMatch],
+    template: Scenario | None,
+) -> Calibration:
+    """Fit again with the matched touch shares fixed, so the file's comments say so."""
+    from calibration.calibrate import fit_extract
+
+    shares = dict(cal.settings.touch_shares)
+    for m in matches:
+        shares.update(m.touch)
+    settings = cal.settings.model_copy(update={"touch_shares": shares})
+    refit = fit_extract(extract, settings, template)
+    for m in matches:
+        effort = refit.efforts[m.role]
+        for stage in m.stages:
+            effort.basis[stage] = (
+                f"matched to the observed open caseload by replaying the window (x{m.factor:.3f} "
+                f"on the seed {m.seed_touch[stage]:.3f}; mean {m.simulated:.1f} simulated against "
+                f"{m.observed:.1f} observed)"
+            )
+    refit.warnings.extend(warnings(matches))
+    return refit

@@ -1,0 +1,248 @@
+"""`acusim backtest`: fitted on what was known at a cut, the forecast must hold what happened.
+
+A small known scenario with a go-live (a step in complaints) and a staffing uplift after
+the cut, simulated by `acusim synth`'s engine, cut before the uplift and forecast on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from calibration.backtest import SCHEMA, known_at, run_backtest
+from calibration.calibrate import fit_extract
+from calibration.extract import read_extract
+from calibration.synth import synthesise
+from calibration.writer import render_scenario
+from model.scenario import scenario_from_mapping
+from tests.calibration.conftest import HOURS_PER_DAY, roundtrip_mapping
+from tests.conftest import ROOT
+
+AS_OF = dt.date(2025, 1, 1)
+CUT = dt.date(2024, 7, 1)
+TRUE_EFFORT = 1.5 * HOURS_PER_DAY
+
+
+def backtest_mapping() -> dict:
+    m = roundtrip_mapping()
+    m["start_date"], m["horizon_years"] = "2023-01-01", 2
+    m["sources"]["complaints"]["modifiers"][0]["date"] = "2023-09-01"  # the go-live
+    m["roles"]["ds"]["fte"] = 1.0
+    m["roles"]["ds"]["staffing_plan"] = [{"date": "2024-09-01", "change_fte": 1}]  # uplift
+    m["stages"]["assessment"]["effort_hours"] = {"dist": "gamma", "mean": TRUE_EFFORT, "cv": 0.8}
+    m["stages"]["investigation"]["external_delays"][0]["duration_days"] = {
+        "dist": "lognormal",
+        "mean": 120,
+        "cv": 0.9,
+    }
+    return m
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("backtest")
+    template = root / "known.yaml"
+    template.write_text(yaml.safe_dump(backtest_mapping(), sort_keys=False))
+    scenario = scenario_from_mapping(backtest_mapping(), "known")
+    synthesise(scenario, 2.0, AS_OF, seed=3).write(root / "extract")
+    return root / "extract", template
+
+
+@pytest.fixture(scope="module")
+def extract(files):
+    d, _ = files
+    return read_extract(d / "referrals.csv", d / "stage_events.csv", d / "staffing.csv", AS_OF)
+
+
+@pytest.fixture(scope="module")
+def backtest(extract):
+    template = scenario_from_mapping(backtest_mapping(), "known")
+    return run_backtest(extract, CUT, template=template, replications=20, seed=1)
+
+
+def test_the_fit_cannot_see_after_the_cut(extract) -> None:
+    """Perturb everything after the cut: the cut extract and the fit are unchanged."""
+    day = (CUT - extract.window_start).days
+    changed = extract.events.copy()
+    late = changed["finished"] >= day
+    changed.loc[late, "finished"] += 3.0
+    changed.loc[changed["started"] >= day, "started"] += 1.0
+    refs = extract.referrals.copy()
+    refs.loc[refs["received"] >= day, "source"] = "complaints"
+    other = type(extract)(
+        referrals=refs,
+        events=changed,
+        staffing=extract.staffing,
+        window_start=extract.window_start,
+        as_of=extract.as_of,
+        files=extract.files,
+    )
+    a, b = known_at(extract, CUT), known_at(other, CUT)
+    assert a.referrals.equals(b.referrals) and a.events.equals(b.events)
+    assert (a.events["finished"].dropna() < day).all() and a.as_of.date() == CUT
+    text_a = render_scenario(fit_extract(a, light=True))[2]
+    text_b = render_scenario(fit_extract(b, light=True))[2]
+    assert text_a == text_b
+
+
+def test_round_trip_recovers_effort_and_covers_the_assessment_backlog(backtest) -> None:
+    effort = backtest.scenario.stages["assessment"].effort_hours.mean()
+    assert effort == pytest.approx(TRUE_EFFORT, rel=0.10)
+    cover = backtest.coverage
+    assert cover["backlog_waiting.assessment"] >= 0.9
+    assert cover["backlog_in_progress.assessment"] >= 0.9
+    # Open investigations: the mean forecast within 20% of what happened (measured: +18%
+    # on this seed; the band held it in under half the weeks, see docs/calibration.md).
+    inv = next(b for b in backtest.bands if b.label == "backlog_in_progress.investigation")
+    assert abs(inv.relative_error) < 0.2
+    # The backlog the forecast starts from is the open caseload at the cut, resuming.
+    entries = [e for e in backtest.scenario.initial_backlog if e.stage == "investigation"]
+    assert entries and all(e.in_service_days for e in entries)
+
+
+def test_json_follows_the_schema(backtest) -> None:
+    payload = backtest.to_json()
+    assert payload["schema"] == SCHEMA and payload["cut"] == CUT.isoformat()
+    series = {(r["series"], r["key"]) for r in payload["series"]}
+    assert ("arrivals", "complaints") in series and ("completions", "assessment") in series
+    assert ("backlog_waiting", "assessment") in series
+    assert ("backlog_in_progress", "investigation") in series
+    ends = sorted({r["week_ending"] for r in payload["series"]})
+    assert ends[0] == (CUT + dt.timedelta(days=7)).isoformat()
+    gaps = {
+        (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
+        for a, b in itertools.pairwise(ends)
+    }
+    assert gaps == {7} and payload["end"] == ends[-1]
+    for r in payload["series"]:
+        assert r["p2_5"] <= r["mean"] + 1e-9 <= r["p97_5"] + 2e-9
+    assert set(payload["coverage"]) == {f"{s}.{k}" for s, k in series}
+    assert payload["verdict"] in ("pass", "partial", "fail") and payload["verdict_text"]
+
+
+def test_cli_backtest_json_and_report(files, tmp_path) -> None:
+    d, template = files
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acusim",
+            "backtest",
+            "--referrals",
+            str(d / "referrals.csv"),
+            "--events",
+            str(d / "stage_events.csv"),
+            "--staffing",
+            str(d / "staffing.csv"),
+            "--cut",
+            "2024-10-01",
+            "--template",
+            str(template),
+            "-n",
+            "3",
+            "--json",
+            "--report",
+            str(tmp_path / "bt.html"),
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["schema"] == SCHEMA and payload["cut"] == "2024-10-01"
+    html = (tmp_path / "bt.html").read_text()
+    assert "<script src=" not in html and "Plotly" in html and "band" in html
+
+
+def test_cut_outside_the_extract_is_one_line(files) -> None:
+    d, _ = files
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acusim",
+            "backtest",
+            "--referrals",
+            str(d / "referrals.csv"),
+            "--events",
+            str(d / "stage_events.csv"),
+            "--cut",
+            "2030-01-01",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--cut 2030-01-01" in result.stderr
+
+
+def test_bands_are_percentiles_of_replications(backtest) -> None:
+    b = backtest.bands[0]
+    assert np.allclose(b.low, np.percentile(b.simulated, 2.5, axis=0))
+
+
+def test_validate_fit_gives_a_verdict(extract) -> None:
+    from calibration.validate_fit import validate_fit
+    from model.scenario import with_overrides
+
+    truth = scenario_from_mapping(backtest_mapping(), "known")
+    good = validate_fit(truth, extract, replications=6, seed=2)
+    slow = with_overrides(
+        truth,
+        {"stages.assessment.effort_hours": {"dist": "gamma", "mean": 3 * TRUE_EFFORT, "cv": 0.8}},
+    )
+    bad = validate_fit(slow, extract, replications=6, seed=2)
+    assert bad.verdict == "fail" and "did not reproduce" in bad.verdict_text()
+    backlog = [s.coverage for s in good.series if s.measure == "backlog"]
+    assert min(backlog) > max(
+        s.coverage for s in bad.series if s.measure == "backlog" and s.key == "assessment"
+    )
+    assert good.verdict == "pass" and "reproduced the history" in good.verdict_text()
+
+
+def test_calibrate_warns_per_role_when_the_replay_is_at_capacity(files) -> None:
+    """One DS for a year of doubled complaints: the history itself was overloaded."""
+    from calibration.pipeline import calibrate_extract
+
+    d, _ = files
+    template = scenario_from_mapping(backtest_mapping(), "known")
+    result = calibrate_extract(
+        d / "referrals.csv",
+        d / "stage_events.csv",
+        d / "staffing.csv",
+        AS_OF,
+        template=template,
+        with_report=False,
+    )
+    lines = [w for w in result.calibration.warnings if w.startswith("role 'ds'")]
+    assert len(lines) == 1 and "utilisation" in lines[0] and "at capacity" in lines[0]
+    assert "matched to the observed open caseload" in result.yaml_text
+    plain = calibrate_extract(
+        d / "referrals.csv", d / "stage_events.csv", None, AS_OF, template=template,
+        with_report=False,
+    )  # fmt: skip
+    assert any("no staffing.csv" in w for w in plain.calibration.warnings)
+
+
+def test_input_uncertainty_runs_each_replication_with_its_own_refit(extract) -> None:
+    template = scenario_from_mapping(backtest_mapping(), "known")
+    bt = run_backtest(
+        extract, CUT, template=template, replications=4, seed=1, input_uncertainty=True
+    )
+    arrivals = next(b for b in bt.bands if b.label == "arrivals.complaints")
+    assert arrivals.simulated.shape[0] == 4
+    assert bt.to_json()["schema"] == SCHEMA
