@@ -25,6 +25,8 @@ SAME_IN_BOTH = {
     "ui.language",  # the switch's label is bilingual and must not change with the language
     "ui.label_with_unit",  # formats only
     "ui.date",
+    "verdict.line",  # formats only
+    "compare.shipped",  # a scenario title, in its own language
     "units.percent",
     "scenario.change_line",
     "staffing.change_item",
