@@ -48,6 +48,8 @@ LABEL_WIDTH = 24
 plot (on a phone a one-line label took most of the chart's width)."""
 PANEL_HEIGHT = 170
 """Height in pixels of one small panel (one stage's line, one kind of target)."""
+PANEL_GAP = 110
+"""Pixels between stacked panels: room for the upper panel's ticks and axis title."""
 
 
 def wrap(label: object, width: int = LABEL_WIDTH) -> str:
@@ -194,7 +196,7 @@ def intervals(
     if percent:
         fig.update_xaxes(tickformat=".0%")
     if log:
-        fig.update_xaxes(type="log")
+        fig.update_xaxes(type="log", dtick=1, tickformat=",d")  # 1, 10, 100, 1,000 only
     return fig
 
 
@@ -218,7 +220,9 @@ def interval_panels(
     ``panels``: (x-axis title, frame, thresholds) as for :func:`intervals`. Measures of
     different kinds (a share that must be at least x, a growth that must be at most y)
     never share an axis whose title would be wrong for one of them."""
-    fig = make_subplots(rows=len(panels), cols=1, vertical_spacing=0.25 / max(1, len(panels)))
+    rows = max(1, len(panels))
+    height = 70 + PANEL_HEIGHT * rows + PANEL_GAP * (rows - 1)
+    fig = make_subplots(rows=rows, cols=1, vertical_spacing=PANEL_GAP / height)
     for row, (x_title, frame, thresholds) in enumerate(panels, start=1):
         for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
             fig.add_trace(
@@ -268,7 +272,7 @@ def interval_panels(
             fig.update_xaxes(tickformat=".0%", row=row, col=1)
         fig.update_yaxes(autorange="reversed", automargin=True, row=row, col=1)
     _layout(fig, "", "", "")
-    fig.update_layout(height=80 + PANEL_HEIGHT * len(panels))
+    fig.update_layout(height=height)
     return fig
 
 
@@ -291,7 +295,8 @@ def line_panels(frame: pd.DataFrame, *, x_title: str, y_title: str) -> go.Figure
         fig.add_trace(
             go.Scatter(
                 x=list(part["x"]) + list(part["x"])[::-1],
-                y=list(part["ci_high"]) + list(part["ci_low"])[::-1],
+                # A count cannot be negative: the band stops at zero.
+                y=list(part["ci_high"]) + list(part["ci_low"].clip(lower=0))[::-1],
                 fill="toself",
                 fillcolor=_rgba(c, BAND_OPACITY),
                 line={"width": 0},

@@ -34,7 +34,7 @@ def encode(origin: state.Origin, values: dict[str, Any]) -> dict[str, str]:
     """Query parameters for the chosen scenario and lever values (empty for an upload)."""
     if origin.kind != "shipped":
         return {}
-    levers = state.levers()
+    levers = state.levers_for_file(origin.file)
     pairs = [f"{lever.id}={_text(lever, value)}" for lever, value in moved(levers, values)]
     params = {SCENARIO_PARAM: origin.file.removesuffix(".yaml")}
     seed = values.get("seed")

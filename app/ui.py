@@ -47,7 +47,15 @@ def plotly_config(key: str) -> dict:
             "scale": IMAGE_SCALE,
         },
         "locale": lang,
-        "locales": {lang: {"dictionary": {"Download plot as a png": t("a11y.modebar_png")}}},
+        "locales": {
+            lang: {
+                "dictionary": {
+                    # plotly.js 2 and 3 spell the button's tooltip differently
+                    "Download plot as a png": t("a11y.modebar_png"),
+                    "Download plot as a PNG": t("a11y.modebar_png"),
+                }
+            }
+        },
     }
 
 
@@ -55,7 +63,7 @@ PAGE_CSS = """
 <style>
 /* WCAG 2.2 AA (1.4.3): captions (intervals, n, chart notes) at 7:1 instead of 3.9:1. */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stWidgetLabel"] small { color: #454955 !important; }
+[data-testid="stWidgetLabel"] small { color: #454955 !important; opacity: 1 !important; }
 /* 2.4.7 / 2.4.13: a focus ring anyone can see, on every control reached by Tab. */
 a:focus-visible, button:focus-visible, summary:focus-visible, input:focus-visible,
 textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visible,
@@ -64,9 +72,15 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
   outline: 3px solid #1a56db !important; outline-offset: 2px !important;
 }
 /* Chosen items in a list are neutral chips, not red ones that look like errors. */
-[data-baseweb="tag"] { background-color: #e3ebf6 !important; }
+[data-baseweb="tag"], span[data-baseweb="tag"], [data-testid="stMultiSelect"] [data-baseweb="tag"] {
+  background-color: #e3ebf6 !important;
+}
 [data-baseweb="tag"], [data-baseweb="tag"] span { color: #1b1f2a !important; }
 [data-baseweb="tag"] svg { fill: #1b1f2a !important; }
+/* Headline labels wrap instead of being cut off with "…". */
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 /* The page-setup script takes no room. */
 .st-key-acu_setup { display: none !important; }
 </style>
@@ -90,8 +104,10 @@ SETUP_JS = """
       if (Object.prototype.hasOwnProperty.call(c.text, label)) {
         el.setAttribute("aria-label", c.text[label]);
       }
-      const m = /^Help for (.*)$/.exec(label);
-      if (m && c.help) el.setAttribute("aria-label", c.help.replace("{label}", m[1]));
+      for (const [pattern, words] of c.patterns) {
+        const m = new RegExp(pattern).exec(label);
+        if (m) el.setAttribute("aria-label", words.replace("{x}", m[1]));
+      }
     }
   };
   if (!window.__acuObserver) {
@@ -119,6 +135,20 @@ STREAMLIT_TEXT = {
     "Clear all": "a11y.clear_all",
     "Remove": "a11y.remove",
     "open": "a11y.open",
+    "Open": "a11y.open",
+    "Selected values": "a11y.selected_values",
+    "Show/hide columns": "a11y.show_hide_columns",
+    "Download as CSV": "a11y.grid_csv",
+    "Search": "a11y.search",
+    "Fullscreen": "a11y.fullscreen",
+    "Link to heading": "a11y.link_heading",
+    "Sidebar": "a11y.sidebar",
+    "App pages": "a11y.app_pages",
+    "file upload": "a11y.file_upload",
+    "Decrement": "a11y.decrement",
+    "Increment": "a11y.increment",
+    "Dismiss": "a11y.dismiss",
+    "Close": "a11y.close",
 }
 """Streamlit's own English words (widget text and screen-reader labels) and the
 catalogue key that replaces each on a Welsh page."""
@@ -138,7 +168,13 @@ def page_setup() -> None:
     welsh = {words: t(key, lang="cy", mb=limit) for words, key in english.items()}
     # In Welsh, Streamlit's words become the catalogue's; back in English, the reverse.
     text = welsh if lang == "cy" else {w: e for e, w in welsh.items()}
-    config = {"lang": lang, "text": text, "help": t("a11y.help_for", label="{label}")}
+    # Labels with a name inside ("Help for …", "Remove …"): a pattern per language.
+    phrases = [("a11y.help_for", "label"), ("a11y.remove_item", "item")]
+    patterns = []
+    for key, field in phrases:
+        source = t(key, lang="en" if lang == "cy" else "cy", **{field: "(.+)"})
+        patterns.append(("^" + source + "$", t(key, **{field: "{x}"})))
+    config = {"lang": lang, "text": text, "patterns": patterns}
     st.html(PAGE_CSS)
     with st.sidebar.container(key="acu_setup"):
         st.html(SETUP_JS % json.dumps(config), unsafe_allow_javascript=True)

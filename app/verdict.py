@@ -26,6 +26,8 @@ from model.replications import RunResults
 STATUSES: tuple[str, ...] = ("missed", "close", "met")
 """Worst first: the overall status is the worst target's."""
 ICONS = {"met": "✓", "close": "≈", "missed": "✗"}
+SHARES = ("share_within", "long_open_share")
+"""Target kinds whose measure is a share of cases (bounded by 0 and 100%)."""
 """A symbol beside each status word, so colour is never the only cue."""
 
 
@@ -63,12 +65,17 @@ def _needs(row: dict) -> str:
     return t(key, value=percent(row["threshold"], 0))
 
 
-def _estimate(row: dict) -> str:
+def _estimate(row: dict, is_share: bool) -> str:
+    """The estimate and its interval; a share's interval is cut to 0-100% (a normal
+    interval near 100% can reach past it, which no share can)."""
+    low, high = row["ci_low"], row["ci_high"]
+    if is_share:
+        low, high = max(0.0, low), min(1.0, high)
     return t(
         "verdict.estimate",
         mean=percent(row["mean"], 1),
-        low=percent(row["ci_low"], 1),
-        high=percent(row["ci_high"], 1),
+        low=percent(low, 1),
+        high=percent(high, 1),
     )
 
 
@@ -100,7 +107,7 @@ def verdict(results: RunResults) -> Verdict:
             label=target_name(results.scenario, row["target"]),
             status=_status(row),
             needs=_needs(row),
-            estimate=_estimate(row),
+            estimate=_estimate(row, results.scenario.targets[row["target"]].kind in SHARES),
         )
         for row in rows
     ]

@@ -72,7 +72,7 @@ st.session_state[PICKED_KEY] = picked
 st.caption(
     t(
         "compare.settings",
-        years=number(current.horizon_years, 2),
+        years=ui.years_text(current.horizon_years),
         seed=current.seed,
         n=current.replications,
     )
