@@ -43,7 +43,7 @@ MARKERS_PER_LINE = 12
 """Markers drawn along a long weekly line: enough to tell the lines apart, few enough to read."""
 REFERENCE_COLOUR = "#444444"
 FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
-LABEL_WIDTH = 24
+LABEL_WIDTH = 18
 """Characters per line of a category label: longer labels wrap instead of squeezing the
 plot (on a phone a one-line label took most of the chart's width)."""
 PANEL_HEIGHT = 170

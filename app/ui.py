@@ -77,6 +77,10 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
 }
 [data-baseweb="tag"], [data-baseweb="tag"] span { color: #1b1f2a !important; }
 [data-baseweb="tag"] svg { fill: #1b1f2a !important; }
+/* 2.5.8: the day, month and year parts of a date box are targets of at least 24 px. */
+[role="spinbutton"][data-rac] {
+  display: inline-block; min-width: 24px; min-height: 24px; text-align: center;
+}
 /* Headline labels wrap instead of being cut off with "…". */
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
@@ -149,6 +153,7 @@ STREAMLIT_TEXT = {
     "Increment": "a11y.increment",
     "Dismiss": "a11y.dismiss",
     "Close": "a11y.close",
+    "Skip to main content": "a11y.skip",
 }
 """Streamlit's own English words (widget text and screen-reader labels) and the
 catalogue key that replaces each on a Welsh page."""
@@ -169,7 +174,13 @@ def page_setup() -> None:
     # In Welsh, Streamlit's words become the catalogue's; back in English, the reverse.
     text = welsh if lang == "cy" else {w: e for e, w in welsh.items()}
     # Labels with a name inside ("Help for …", "Remove …"): a pattern per language.
-    phrases = [("a11y.help_for", "label"), ("a11y.remove_item", "item")]
+    phrases = [
+        ("a11y.help_for", "label"),
+        ("a11y.remove_item", "item"),
+        ("a11y.date_day", "label"),
+        ("a11y.date_month", "label"),
+        ("a11y.date_year", "label"),
+    ]
     patterns = []
     for key, field in phrases:
         source = t(key, lang="en" if lang == "cy" else "cy", **{field: "(.+)"})
