@@ -139,7 +139,8 @@ def backlog(results: RunResults, stages: list[str] | None = None) -> View:
         stage=top["label"],
         stage_end=number(top["mean"], 0),
     )
-    weekly["week_ending"] = weekly["week_ending"].dt.date.astype(str)
+    # Dates in words, as in the sentences around them (never ISO in one place, long elsewhere).
+    weekly["week_ending"] = [date_text(day) for day in weekly["week_ending"].dt.date]
     table = data_table(
         weekly,
         {

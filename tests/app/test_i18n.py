@@ -169,4 +169,4 @@ def test_translation_lookup_and_fallback():
         assert i18n.name("roles", "ds", "Detective Sergeant") == "Ditectif Ringyll"
         assert i18n.name("roles", "not_shipped", "Their own title") == "Their own title"
     with i18n.use_language("en"):
-        assert i18n.t("ui.ci", level="95%", low="1", high="2", n=3) == "95% CI 1 to 2; n = 3"
+        assert i18n.t("ui.ci", level="95%", low="1", high="2", n=3) == "95% CI 1 to 2; 3 runs"
