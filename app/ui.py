@@ -72,11 +72,15 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
   outline: 3px solid #1a56db !important; outline-offset: 2px !important;
 }
 /* Chosen items in a list are neutral chips, not red ones that look like errors. */
-[data-baseweb="tag"], span[data-baseweb="tag"], [data-testid="stMultiSelect"] [data-baseweb="tag"] {
-  background-color: #e3ebf6 !important;
+[data-baseweb="tag"], [data-testid="stMultiSelectTagsContainer"] [data-tag] {
+  background-color: #e3ebf6 !important; color: #1b1f2a !important;
 }
-[data-baseweb="tag"], [data-baseweb="tag"] span { color: #1b1f2a !important; }
-[data-baseweb="tag"] svg { fill: #1b1f2a !important; }
+[data-baseweb="tag"] span, [data-testid="stMultiSelectTagsContainer"] [data-tag] * {
+  color: #1b1f2a !important;
+}
+[data-baseweb="tag"] svg, [data-testid="stMultiSelectTagsContainer"] [data-tag] svg {
+  fill: #1b1f2a !important;
+}
 /* 2.5.8: the day, month and year parts of a date box are targets of at least 24 px. */
 [role="spinbutton"][data-rac] {
   display: inline-block; min-width: 24px; min-height: 24px; text-align: center;
@@ -134,6 +138,7 @@ SETUP_JS = """
 STREAMLIT_TEXT = {
     "Drag and drop file here": "a11y.uploader_drop",
     "Browse files": "a11y.uploader_browse",
+    "Upload": "a11y.uploader_browse",
     "Collapse sidebar": "a11y.collapse_sidebar",
     "Expand sidebar": "a11y.expand_sidebar",
     "Clear all": "a11y.clear_all",
@@ -169,7 +174,11 @@ def page_setup() -> None:
 
     lang = current_language()
     limit = st.get_option("server.maxUploadSize")
-    english = {**STREAMLIT_TEXT, f"Limit {limit}MB per file • YAML, YML": "a11y.uploader_limit"}
+    english = {
+        **STREAMLIT_TEXT,
+        f"Limit {limit}MB per file • YAML, YML": "a11y.uploader_limit",
+        f"{limit}MB per file • YAML, YML": "a11y.uploader_limit",
+    }
     welsh = {words: t(key, lang="cy", mb=limit) for words, key in english.items()}
     # In Welsh, Streamlit's words become the catalogue's; back in English, the reverse.
     text = welsh if lang == "cy" else {w: e for e, w in welsh.items()}

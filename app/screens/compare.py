@@ -87,8 +87,9 @@ except ScenarioError as exc:
     ui.errors(exc.lines, t("compare.invalid"))
     st.stop()
 labels = [_label(option, current) for option in picked]
-clicked = st.button(t("compare.run"), type="primary", key="widget:compare_run")
-if not (clicked or all(runs.has_run(s) for s in scenarios)):
+# A Run button only where pressing it would run something.
+waiting = not all(runs.has_run(s) for s in scenarios)
+if waiting and not st.button(t("compare.run"), type="primary", key="widget:compare_run"):
     st.info(t("compare.not_run"))
     st.stop()
 results = [runs.run(s, state.workers()) for s in scenarios]

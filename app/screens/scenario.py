@@ -113,7 +113,9 @@ def describe(scenario: Scenario) -> None:
         t(
             "scenario.chosen",
             name=ui.plain(views.scenario_title(scenario)),
-            source=ui.plain(origin_text()),
+            source=ui.plain(
+                origin_text() if state.origin().kind == "upload" else t("quick.shipped_origin")
+            ),
             start=ui.date_text(scenario.start_date),
             years=ui.years_text(scenario.horizon_years),
         )
