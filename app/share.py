@@ -13,6 +13,7 @@ Parameters: ``scenario`` (shipped file name without ``.yaml``), ``seed``, ``set`
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
@@ -28,6 +29,12 @@ ASKED_KEY = "state:share_asked"
 PROBLEMS_KEY = "state:share_problems"
 MAX_PAIRS = 64
 """More pairs than any scenario has levers: the rest of an address is ignored."""
+SAVED_PARAM = "saved"
+SAVED_KEY = "state:saved"
+MAX_SAVED = 10
+MAX_NAME = 60
+MAX_SAVED_CHARS = 8000
+"""Saved settings travel in the address: a few, with short names, in a bounded string."""
 
 
 def encode(origin: state.Origin, values: dict[str, Any]) -> dict[str, str]:
@@ -111,6 +118,7 @@ def restore_once() -> bool:
     st.session_state[RESTORED_KEY] = True
     file, values, problems = decode(dict(st.query_params))
     st.session_state[PROBLEMS_KEY] = problems
+    st.session_state[SAVED_KEY] = read_saved(st.query_params.get(SAVED_PARAM, ""))
     if file is None:
         return False
     state.choose_shipped(file)
@@ -128,3 +136,66 @@ def take_asked() -> bool:
 
 def problems() -> list[str]:
     return list(st.session_state.get(PROBLEMS_KEY) or [])
+
+
+# --------------------------------------------------------------------------- saved settings
+
+
+def read_saved(text: str) -> list[dict[str, str]]:
+    """Named settings from the ``saved`` parameter (JSON list of {name, scenario, seed,
+    set}); anything malformed is dropped, never run."""
+    if not text or len(text) > MAX_SAVED_CHARS:
+        return []
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
+    keys = ("name", SCENARIO_PARAM, SEED_PARAM, SET_PARAM)
+    saved = []
+    for item in items[:MAX_SAVED]:
+        usable = isinstance(item, dict) and all(isinstance(item.get(k, ""), str) for k in keys)
+        if usable and item.get("name") and item.get(SCENARIO_PARAM):
+            saved.append({k: item.get(k, "")[: MAX_NAME if k == "name" else 2000] for k in keys})
+    return saved
+
+
+def saved() -> list[dict[str, str]]:
+    return list(st.session_state.get(SAVED_KEY) or [])
+
+
+def keep_saved_in_address() -> None:
+    """Every run: the saved settings stay in the address (so a refresh keeps them)."""
+    items = saved()
+    if items:
+        st.query_params[SAVED_PARAM] = json.dumps(items, ensure_ascii=False)
+    elif SAVED_PARAM in st.query_params:
+        del st.query_params[SAVED_PARAM]
+
+
+def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:
+    """Keep the current settings under ``name`` (replacing one of the same name); False
+    for an upload, which cannot be named in an address."""
+    params = encode(origin, values)
+    name = name.strip()[:MAX_NAME]
+    if not params or not name:
+        return False
+    items = [item for item in saved() if item["name"] != name]
+    items.append({"name": name, SCENARIO_PARAM: "", SEED_PARAM: "", SET_PARAM: "", **params})
+    st.session_state[SAVED_KEY] = items[-MAX_SAVED:]
+    keep_saved_in_address()
+    return True
+
+
+def use_saved(name: str) -> list[str]:
+    """Make the saved settings called ``name`` the chosen ones; problems in words."""
+    item = next((i for i in saved() if i["name"] == name), None)
+    if item is None:
+        return [name]
+    file, values, problems = decode({k: v for k, v in item.items() if v and k != "name"})
+    if file is None:
+        return problems
+    state._choose(state.load_shipped(file), state.Origin("shipped", file))
+    state.lever_values().update(values)
+    return problems

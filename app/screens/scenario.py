@@ -185,6 +185,34 @@ def changes_section() -> None:
     st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True)
 
 
+SAVE_NAME_KEY = "widget:save_name"
+
+
+def saved_section() -> None:
+    """Name the current settings and keep them in the page's address (they survive a
+    refresh and travel with a bookmark; nothing is stored on the server), or go back to
+    settings saved before."""
+    with st.expander(t("share.saved_title")):
+        st.caption(t("share.saved_help"))
+        left, right = st.columns(2)
+        with left:
+            name = st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
+            if st.button(t("share.save_button"), key="widget:save") and name.strip():
+                share.save(name, state.origin(), state.lever_values())
+        items = share.saved()
+        with right:
+            if items:
+                pick = st.selectbox(
+                    t("share.saved_pick"), [i["name"] for i in items], key="widget:saved_pick"
+                )
+                if st.button(t("share.load_button"), key="widget:use_saved"):
+                    problems = share.use_saved(pick)
+                    if problems:
+                        st.warning(t("share.bad_link", what=ui.plain("; ".join(problems))))
+                    else:
+                        st.rerun()
+
+
 def run_section(where) -> None:
     """The Run button, drawn into ``where`` (a container at the top of the page, so it is
     the first control reached by Tab), after the levers below have set their values."""
@@ -208,4 +236,5 @@ describe(base)
 ui.section(t("scenario.levers_title"))
 levers_section(base)
 changes_section()
+saved_section()
 run_section(top)

@@ -226,3 +226,29 @@ def test_a_shared_address_round_trips_scenario_levers_and_seed():
 def test_an_address_with_unknown_things_runs_nothing_unknown():
     file, values, problems = share.decode({"scenario": "../../etc/passwd", "set": "roles.ds.fte=3"})
     assert file is None and values == {} and problems
+
+
+def test_named_settings_are_kept_in_the_address_and_come_back_after_a_refresh():
+    at = fast_app({"lever:roles.ds.fte": 3.0})
+    at.text_input(key="widget:save_name").set_value("Three sergeants").run()
+    click(at, "widget:save")
+    saved = at.query_params["saved"]
+    saved = saved[0] if isinstance(saved, list) else saved
+    assert "Three sergeants" in saved
+    # A refresh: a new session opened with the same address.
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT_SECONDS)
+    fresh.query_params["saved"] = saved
+    fresh.run()
+    go(fresh, "scenario")
+    assert fresh.number_input(key="lever:roles.ds.fte").value == 2.0  # not applied yet
+    assert fresh.selectbox(key="widget:saved_pick").value == "Three sergeants"
+    click(fresh, "widget:use_saved")
+    assert fresh.number_input(key="lever:roles.ds.fte").value == 3.0
+
+
+def test_malformed_saved_settings_are_dropped():
+    assert share.read_saved("not json") == []
+    assert share.read_saved('{"name": "x"}') == []
+    assert share.read_saved("x" * (share.MAX_SAVED_CHARS + 1)) == []
+    items = share.read_saved('[{"name": "a", "scenario": "baseline"}, {"name": 3}]')
+    assert [i["name"] for i in items] == ["a"]
