@@ -89,6 +89,8 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+/* An unexpected error links to nothing outside (no "Ask Google", "Ask ChatGPT"). */
+[data-testid="stException"] a[href^="http"] { display: none !important; }
 /* The page-setup script takes no room. */
 .st-key-acu_setup { display: none !important; }
 </style>
@@ -159,6 +161,11 @@ STREAMLIT_TEXT = {
     "Dismiss": "a11y.dismiss",
     "Close": "a11y.close",
     "Skip to main content": "a11y.skip",
+    (
+        "This app has encountered an error. The original error message is redacted to prevent "
+        "data leaks. Full error details have been recorded in the logs (if you're on Streamlit "
+        "Cloud, click on 'Manage app' in the lower right of your app)."
+    ): "a11y.app_error",
 }
 """Streamlit's own English words (widget text and screen-reader labels) and the
 catalogue key that replaces each on a Welsh page."""
@@ -182,6 +189,10 @@ def page_setup() -> None:
     welsh = {words: t(key, lang="cy", mb=limit) for words, key in english.items()}
     # In Welsh, Streamlit's words become the catalogue's; back in English, the reverse.
     text = welsh if lang == "cy" else {w: e for e, w in welsh.items()}
+    # Streamlit's error message speaks of "Streamlit Cloud": ours, in either language.
+    for words, key in english.items():
+        if key == "a11y.app_error":
+            text[words] = t(key)
     # Labels with a name inside ("Help for …", "Remove …"): a pattern per language.
     phrases = [
         ("a11y.help_for", "label"),
