@@ -46,6 +46,8 @@ FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
 LABEL_WIDTH = 18
 """Characters per line of a category label: longer labels wrap instead of squeezing the
 plot (on a phone a one-line label took most of the chart's width)."""
+AXIS_TITLE_WIDTH = 36
+"""Characters per line of a long axis title."""
 PANEL_HEIGHT = 170
 """Height in pixels of one small panel (one stage's line, one kind of target)."""
 PANEL_GAP = 110
@@ -189,7 +191,7 @@ def intervals(
             x=reference,
             line={"dash": "dash", "color": REFERENCE_COLOUR},
             annotation_text=reference_label,
-            annotation_position="top",
+            annotation_position="top left",  # inside the plot: never cut off at the edge
         )
     _layout(fig, title, x_title, "")
     fig.update_yaxes(autorange="reversed", automargin=True)
@@ -223,6 +225,7 @@ def interval_panels(
     rows = max(1, len(panels))
     height = 70 + PANEL_HEIGHT * rows + PANEL_GAP * (rows - 1)
     fig = make_subplots(rows=rows, cols=1, vertical_spacing=PANEL_GAP / height)
+    _layout(fig, "", "", "")  # first: it names the first panel's axis, set per panel below
     for row, (x_title, frame, thresholds) in enumerate(panels, start=1):
         for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
             fig.add_trace(
@@ -267,11 +270,11 @@ def interval_panels(
                 row=row,
                 col=1,
             )
-        fig.update_xaxes(title_text=x_title, row=row, col=1)
+        # Wrapped: on a phone a one-line axis title ran off the chart's right edge.
+        fig.update_xaxes(title_text=wrap(x_title, AXIS_TITLE_WIDTH), row=row, col=1)
         if percent:
             fig.update_xaxes(tickformat=".0%", row=row, col=1)
         fig.update_yaxes(autorange="reversed", automargin=True, row=row, col=1)
-    _layout(fig, "", "", "")
     fig.update_layout(height=height)
     return fig
 

@@ -252,3 +252,14 @@ def test_malformed_saved_settings_are_dropped():
     assert share.read_saved("x" * (share.MAX_SAVED_CHARS + 1)) == []
     items = share.read_saved('[{"name": "a", "scenario": "baseline"}, {"name": 3}]')
     assert [i["name"] for i in items] == ["a"]
+
+
+def test_each_target_panel_names_its_own_measure(small_results):
+    from app import views
+
+    with use_language("en"):
+        view = views.targets(small_results)
+    layout = view.figure.to_plotly_json()["layout"]
+    titles = [layout[k]["title"]["text"] for k in sorted(layout) if k.startswith("xaxis")]
+    kinds = list(dict.fromkeys(t.kind for t in BASELINE.targets.values()))
+    assert [t.replace("<br>", " ") for t in titles] == [EN[f"charts2.axis_{k}"] for k in kinds]
