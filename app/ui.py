@@ -280,7 +280,13 @@ def chart_block(
     )
     st.caption(note)
     with st.expander(t("ui.data_table")):
-        st.dataframe(table, hide_index=True)
+        # Numbers with thousands separators in the reader's style (3,434.55, not 3434.55).
+        localized = {
+            column: st.column_config.NumberColumn(format="localized")
+            for column in table.columns
+            if pd.api.types.is_float_dtype(table[column])
+        }
+        st.dataframe(table, hide_index=True, column_config=localized)
     st.download_button(
         t("ui.download_csv"),
         table.to_csv(index=False).encode("utf-8"),
