@@ -40,8 +40,8 @@ def question() -> None:
 
 
 ui.heading("welcome")
+question()  # first, so on a phone the question is on the first screen
 st.markdown(t("welcome.question"))
-question()
 ui.section(t("welcome.how_title"))
 st.markdown(t("welcome.how"))
 ui.section(t("welcome.trust_title"))
