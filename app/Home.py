@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # Streamlit puts only app/ on the path; pages imp
 
 import streamlit as st  # noqa: E402
 
-from app import runs, state, ui  # noqa: E402
+from app import runs, share, state, ui  # noqa: E402
 from app.i18n import t  # noqa: E402
 
 # (catalogue name, file) of each page, in menu order; the first is the landing page.
@@ -52,6 +52,9 @@ def main() -> None:
         ]
     )
     ui.language_switch()
+    ui.page_setup()
+    share.restore_once()
+    share.keep_saved_in_address()
     st.sidebar.caption(t("app.sidebar_note"))
     runs.warm_up(state.workers())
     navigation.run()

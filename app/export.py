@@ -18,7 +18,7 @@ import yaml
 
 from app import views
 from app.i18n import current_language, number, percent, t
-from app.ui import ci_text, date_text, level
+from app.ui import ci_text, date_text, level, years_text
 from model.replications import RunResults
 from model.results import package_version
 from model.scenario import MonitoringSource, RateSource, Scenario
@@ -140,11 +140,11 @@ def html_report(
     lang = current_language()
     about = pd.DataFrame(
         [
-            (t("export.about_scenario"), scenario.name),
+            (t("export.about_scenario"), views.scenario_title(scenario)),
             (t("export.about_origin"), origin),
             (t("export.about_hash"), scenario.content_hash()),
             (t("export.about_start"), date_text(scenario.start_date)),
-            (t("export.about_horizon"), number(scenario.horizon_years, 2)),
+            (t("export.about_horizon"), years_text(scenario.horizon_years)),
             (t("export.about_seed"), str(results.seed)),
             (t("export.about_runs"), str(results.n)),
             (t("export.about_confidence"), level()),
@@ -198,10 +198,10 @@ def html_report(
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(t("export.report_title", name=scenario.name))}</title>
+<title>{html.escape(t("export.report_title", name=views.scenario_title(scenario)))}</title>
 <style>{REPORT_CSS}</style></head>
 <body>
-<h1>{html.escape(t("export.report_title", name=scenario.name))}</h1>
+<h1>{html.escape(t("export.report_title", name=views.scenario_title(scenario)))}</h1>
 <p>{html.escape(t("export.report_intro", date=date_text(today)))}</p>
 <p>{html.escape(scenario.description)}</p>
 <h2>{html.escape(t("export.about_title"))}</h2>{_table_html(about)}

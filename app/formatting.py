@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from app.i18n import number, percent, t
+from app.i18n import catalogue, current_language, long_date, number, percent, t
 from model.replications import DEFAULT_CONFIDENCE, Estimate
 
 
@@ -35,7 +35,36 @@ def ci_text(est: Estimate, digits: int = 1, as_percent: bool = False) -> str:
 
 def date_text(day) -> str:
     """A date in words in the current language (``1 April 2027``, ``1 Ebrill 2027``)."""
-    return t("ui.date", day=day.day, month=t(f"months.m{day.month}"), year=day.year)
+    return long_date(day)
+
+
+MARKDOWN_SPECIAL = set("\\`*_{}[]()#!<>|~&$")
+"""Characters that could start a link, an image, emphasis, code, maths or an HTML tag in
+Markdown (backslash-escaped by :func:`plain`). Full stops and hyphens are left alone:
+inside a sentence they cannot start a list."""
+
+
+def plain(text: str) -> str:
+    """Text from a file or a visitor (scenario names, descriptions, error lines) made safe
+    to put inside Markdown: every character that could start a link, an image, emphasis
+    or an HTML tag is escaped, so ``![x](http://...)`` is shown as written and the
+    browser never fetches anything it names."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in str(text))
+
+
+def years_text(years: float) -> str:
+    """A length in years as words: whole years (``3 years``, ``3 blynedd``), else whole
+    months (``6 months``), else a number of years with one decimal."""
+    if abs(years - round(years)) < 1e-9 and round(years) > 0:
+        n = round(years)
+        key = f"words.years_{n}"
+        if key in catalogue(current_language()):
+            return t(key)
+        return t("words.n_years", n=n)
+    months = years * 12
+    if abs(months - round(months)) < 1e-6 and round(months) > 0:
+        return t("units.n_months", n=round(months))
+    return t("words.n_years_decimal", n=number(years, 1))
 
 
 def period_text(days: float) -> str:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 import yaml
+
+from model import formats
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "i18n"
 LANGUAGES: tuple[str, ...] = ("en", "cy")
@@ -103,14 +104,21 @@ def name(kind: str, key: str, fallback: str, lang: str | None = None) -> str:
 
 
 def number(value: float | None, digits: int = 1) -> str:
-    """A number with thousands separators (the same in English and Welsh), or a dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:,.{digits}f}"
+    """A number in the current language's style (``3,434.6``), or a dash: one formatter,
+    :mod:`model.formats`, for the app, the CLI and the brief."""
+    return formats.number(value, digits, current_language())
 
 
 def percent(value: float | None, digits: int = 0) -> str:
     """A share as a percentage (``0.123`` -> ``12%``), or a dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{100 * value:,.{digits}f}%"
+    return formats.percent(value, digits, current_language())
+
+
+def money(value: float | None) -> str:
+    """Whole pounds (``£546,000``), or a dash."""
+    return formats.money(value, current_language())
+
+
+def long_date(day) -> str:
+    """``1 April 2027`` / ``1 Ebrill 2027``."""
+    return formats.long_date(day, current_language())

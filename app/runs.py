@@ -110,11 +110,15 @@ def with_run_settings(scenario: Scenario, settings: Scenario) -> Scenario:
     )
 
 
-def results_or_stop(scenario: Scenario, workers: int) -> RunResults:
+def results_or_stop(scenario: Scenario, workers: int, auto: bool = False) -> RunResults:
     """The scenario's results on a page that needs them: shown at once if this session ran
-    it already, otherwise after the user presses Run (the page stops until then)."""
+    it already (or ``auto``: a shared address asked for it), otherwise after the user
+    presses Run (the page stops until then). The Run button is drawn only when pressing
+    it would run something."""
+    if has_run(scenario) or auto:
+        return run(scenario, workers)
     clicked = st.button(t("run.button"), type="primary", key="widget:run", help=t("run.help"))
-    if not (clicked or has_run(scenario)):
+    if not clicked:
         st.info(t("results.not_run"))
         st.stop()
     return run(scenario, workers)

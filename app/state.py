@@ -77,12 +77,38 @@ def parse_upload(file_name: str, data: bytes) -> Scenario:
         path.write_bytes(data)
         try:
             mapping = resolve_extends(path, extends_from=SHIPPED_ONLY)  # shipped names only
+            _drop_inherited_titles(mapping)
             scenario = scenario_from_mapping(mapping, safe_name)
             check_run_size(scenario, safe_name)
             return scenario
         except ScenarioError as exc:
             prefix = str(folder) + "/"
             raise ScenarioError([line.replace(prefix, "") for line in exc.lines]) from None
+
+
+def levers_for_file(file: str) -> list[Lever]:
+    """The levers of a shipped scenario (for reading a shared address)."""
+    return levers_for(load_shipped(file))
+
+
+def _drop_inherited_titles(mapping: dict) -> None:
+    """An upload that extends a shipped scenario under a new ``name`` but gives no title
+    of its own must not be shown under the shipped one's title ("The unit as it is
+    today"): its inherited titles (and a Welsh description for a changed description)
+    are dropped, so the upload is shown by its own name."""
+    for file in shipped_scenarios():
+        shipped = load_shipped(file)
+        if mapping.get("name") == shipped.name or not shipped.title:
+            continue
+        if mapping.get("title") == shipped.title:
+            mapping.pop("title", None)
+            if mapping.get("title_cy") == shipped.title_cy:
+                mapping.pop("title_cy", None)
+        if (
+            mapping.get("description_cy") == shipped.description_cy
+            and mapping.get("description") != shipped.description
+        ):
+            mapping.pop("description_cy", None)
 
 
 def origin() -> Origin:

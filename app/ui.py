@@ -20,13 +20,195 @@ from app.formatting import date_text as date_text
 from app.formatting import fmt as fmt
 from app.formatting import level as level
 from app.formatting import period_text as period_text
-from app.i18n import LANG_KEY, LANG_WIDGET_KEY, LANGUAGES, current_language, number, t
-from app.views import View
+from app.formatting import plain as plain
+from app.formatting import years_text as years_text
+from app.i18n import LANG_KEY, LANG_WIDGET_KEY, LANGUAGES, current_language, t
+from app.views import View, scenario_title
 from model.replications import Estimate
 from model.scenario import Scenario, ScenarioError
 
-PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
-"""No Plotly toolbar: its buttons are only in English; tables and downloads replace them."""
+IMAGE_SCALE = 2
+"""PNG pixels per chart pixel: sharp enough for a board paper."""
+
+
+def plotly_config(key: str) -> dict:
+    """Plotly's toolbar with one button: download the chart as a PNG image, drawn in the
+    browser (no server, no network), named after the chart and language; its tooltip is
+    translated through Plotly's own ``locales`` setting."""
+    lang = current_language()
+    return {
+        "displayModeBar": True,
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {
+            "format": "png",
+            "filename": f"{key}-{lang}",
+            "scale": IMAGE_SCALE,
+        },
+        "locale": lang,
+        "locales": {
+            lang: {
+                "dictionary": {
+                    # plotly.js 2 and 3 spell the button's tooltip differently
+                    "Download plot as a png": t("a11y.modebar_png"),
+                    "Download plot as a PNG": t("a11y.modebar_png"),
+                }
+            }
+        },
+    }
+
+
+PAGE_CSS = """
+<style>
+/* WCAG 2.2 AA (1.4.3): captions (intervals, n, chart notes) at 7:1 instead of 3.9:1. */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] small { color: #454955 !important; opacity: 1 !important; }
+/* 2.4.7 / 2.4.13: a focus ring anyone can see, on every control reached by Tab. */
+a:focus-visible, button:focus-visible, summary:focus-visible, input:focus-visible,
+textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visible,
+[role="combobox"]:focus-visible, [tabindex]:focus-visible,
+[data-testid="stSidebarNavLink"]:focus-visible {
+  outline: 3px solid #1a56db !important; outline-offset: 2px !important;
+}
+/* Chosen items in a list are neutral chips, not red ones that look like errors. */
+[data-baseweb="tag"], [data-testid="stMultiSelectTagsContainer"] [data-tag] {
+  background-color: #e3ebf6 !important; color: #1b1f2a !important;
+}
+[data-baseweb="tag"] span, [data-testid="stMultiSelectTagsContainer"] [data-tag] * {
+  color: #1b1f2a !important;
+}
+[data-baseweb="tag"] svg, [data-testid="stMultiSelectTagsContainer"] [data-tag] svg {
+  fill: #1b1f2a !important;
+}
+/* 2.5.8: the day, month and year parts of a date box are targets of at least 24 px. */
+[role="spinbutton"][data-rac] {
+  display: inline-block; min-width: 24px; min-height: 24px; text-align: center;
+}
+/* Headline labels wrap instead of being cut off with "…". */
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* An unexpected error links to nothing outside (no "Ask Google", "Ask ChatGPT"). */
+[data-testid="stException"] a[href^="http"] { display: none !important; }
+/* The page-setup script takes no room. */
+.st-key-acu_setup { display: none !important; }
+</style>
+"""
+
+SETUP_JS = """
+<script>
+(() => {
+  const cfg = %s;
+  window.__acuSetup = cfg;
+  const apply = () => {
+    const c = window.__acuSetup;
+    if (document.documentElement.lang !== c.lang) document.documentElement.lang = c.lang;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const key = n.nodeValue.trim();
+      if (key && Object.prototype.hasOwnProperty.call(c.text, key)) n.nodeValue = c.text[key];
+    }
+    for (const el of document.querySelectorAll("[aria-label]")) {
+      const label = el.getAttribute("aria-label");
+      if (Object.prototype.hasOwnProperty.call(c.text, label)) {
+        el.setAttribute("aria-label", c.text[label]);
+      }
+      for (const [pattern, words] of c.patterns) {
+        const m = new RegExp(pattern).exec(label);
+        if (m) el.setAttribute("aria-label", words.replace("{x}", m[1]));
+      }
+    }
+  };
+  if (!window.__acuObserver) {
+    let queued = false;
+    window.__acuObserver = new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; apply(); });
+    });
+    window.__acuObserver.observe(document.body, {
+      childList: true, subtree: true, characterData: true, attributes: true,
+      attributeFilter: ["aria-label"],
+    });
+  }
+  apply();
+})();
+</script>
+"""
+
+STREAMLIT_TEXT = {
+    "Drag and drop file here": "a11y.uploader_drop",
+    "Browse files": "a11y.uploader_browse",
+    "Upload": "a11y.uploader_browse",
+    "Collapse sidebar": "a11y.collapse_sidebar",
+    "Expand sidebar": "a11y.expand_sidebar",
+    "Clear all": "a11y.clear_all",
+    "Remove": "a11y.remove",
+    "open": "a11y.open",
+    "Open": "a11y.open",
+    "Selected values": "a11y.selected_values",
+    "Show/hide columns": "a11y.show_hide_columns",
+    "Download as CSV": "a11y.grid_csv",
+    "Search": "a11y.search",
+    "Fullscreen": "a11y.fullscreen",
+    "Link to heading": "a11y.link_heading",
+    "Sidebar": "a11y.sidebar",
+    "App pages": "a11y.app_pages",
+    "file upload": "a11y.file_upload",
+    "Decrement": "a11y.decrement",
+    "Increment": "a11y.increment",
+    "Dismiss": "a11y.dismiss",
+    "Close": "a11y.close",
+    "Skip to main content": "a11y.skip",
+    (
+        "This app has encountered an error. The original error message is redacted to prevent "
+        "data leaks. Full error details have been recorded in the logs (if you're on Streamlit "
+        "Cloud, click on 'Manage app' in the lower right of your app)."
+    ): "a11y.app_error",
+}
+"""Streamlit's own English words (widget text and screen-reader labels) and the
+catalogue key that replaces each on a Welsh page."""
+
+
+def page_setup() -> None:
+    """Once per run, on every page: the page's ``lang`` attribute follows the chosen
+    language (screen readers pick their voice from it; Streamlit writes ``lang="en"``),
+    Streamlit's own English widget words are replaced by the catalogue's, and the
+    contrast, focus and chip styles above apply. The script is ours and holds only
+    catalogue text (no visitor or file text), so running it is safe."""
+    import json
+
+    lang = current_language()
+    limit = st.get_option("server.maxUploadSize")
+    english = {
+        **STREAMLIT_TEXT,
+        f"Limit {limit}MB per file • YAML, YML": "a11y.uploader_limit",
+        f"{limit}MB per file • YAML, YML": "a11y.uploader_limit",
+    }
+    welsh = {words: t(key, lang="cy", mb=limit) for words, key in english.items()}
+    # In Welsh, Streamlit's words become the catalogue's; back in English, the reverse.
+    text = welsh if lang == "cy" else {w: e for e, w in welsh.items()}
+    # Streamlit's error message speaks of "Streamlit Cloud": ours, in either language.
+    for words, key in english.items():
+        if key == "a11y.app_error":
+            text[words] = t(key)
+    # Labels with a name inside ("Help for …", "Remove …"): a pattern per language.
+    phrases = [
+        ("a11y.help_for", "label"),
+        ("a11y.remove_item", "item"),
+        ("a11y.date_day", "label"),
+        ("a11y.date_month", "label"),
+        ("a11y.date_year", "label"),
+    ]
+    patterns = []
+    for key, field in phrases:
+        source = t(key, lang="en" if lang == "cy" else "cy", **{field: "(.+)"})
+        patterns.append(("^" + source + "$", t(key, **{field: "{x}"})))
+    config = {"lang": lang, "text": text, "patterns": patterns}
+    st.html(PAGE_CSS)
+    with st.sidebar.container(key="acu_setup"):
+        st.html(SETUP_JS % json.dumps(config), unsafe_allow_javascript=True)
 
 
 def language_switch() -> str:
@@ -61,6 +243,12 @@ def heading(page: str) -> None:
     st.markdown(t(f"pages.{page}.intro"))
 
 
+def section(text: str, level: int = 2) -> None:
+    """A section heading one level below the page title (h2), or below that (h3), so
+    heading levels never skip (WCAG 1.3.1)."""
+    (st.header if level == 2 else st.subheader)(text, anchor=False)
+
+
 def estimate_card(
     label: str, est: Estimate, digits: int = 1, as_percent: bool = False, help: str = ""
 ) -> None:
@@ -76,13 +264,29 @@ def chart_block(
     table: pd.DataFrame,
     reading: str,
     note: str,
+    title: str = "",
 ) -> None:
-    """A figure with its plain reading, interval note, data table and CSV download."""
-    st.markdown(f"**{t('ui.reading')}** {reading}")
-    st.plotly_chart(fig, key=f"chart:{key}", theme=None, config=PLOTLY_CONFIG)
+    """A figure with its plain reading, interval note, data table and CSV download.
+
+    The chart's accessible name (``alt``) is its title and the plain reading, so a screen
+    reader says what the chart shows; the table below gives every number."""
+    st.markdown(f"**{t('ui.reading')}** {plain(reading)}")
+    st.plotly_chart(
+        fig,
+        key=f"chart:{key}",
+        theme=None,
+        config=plotly_config(key),
+        alt=t("a11y.chart_name", title=title or key, reading=reading),
+    )
     st.caption(note)
     with st.expander(t("ui.data_table")):
-        st.dataframe(table, hide_index=True)
+        # Numbers with thousands separators in the reader's style (3,434.55, not 3434.55).
+        localized = {
+            column: st.column_config.NumberColumn(format="localized")
+            for column in table.columns
+            if pd.api.types.is_float_dtype(table[column])
+        }
+        st.dataframe(table, hide_index=True, column_config=localized)
     st.download_button(
         t("ui.download_csv"),
         table.to_csv(index=False).encode("utf-8"),
@@ -94,7 +298,7 @@ def chart_block(
 
 def errors(lines: Iterable[str], intro: str) -> None:
     """Problems in plain words: one bullet per problem, never a traceback."""
-    st.error(intro + "\n\n" + "\n".join(f"- {line}" for line in lines))
+    st.error(intro + "\n\n" + "\n".join(f"- {plain(line)}" for line in lines))
 
 
 def interval_columns(frame: pd.DataFrame, as_percent: bool = False, digits: int = 1):
@@ -109,14 +313,14 @@ def interval_columns(frame: pd.DataFrame, as_percent: bool = False, digits: int 
 def scenario_banner(scenario, results=None) -> None:
     """One line saying what is shown: scenario, changes, horizon, seed, replications."""
     text = t(
-        "ui.banner",
-        name=scenario.name,
-        years=number(scenario.horizon_years, 2),
+        "words.banner",
+        title=scenario_title(scenario),
+        years=years_text(scenario.horizon_years),
         start=date_text(scenario.start_date),
         seed=scenario.seed,
         n=results.n if results is not None else scenario.replications,
     )
-    st.caption(text)
+    st.caption(plain(text))
 
 
 def adjusted_scenario_or_stop() -> Scenario:
@@ -131,9 +335,9 @@ def adjusted_scenario_or_stop() -> Scenario:
         raise  # st.stop() does not return; this tells type checkers so
 
 
-def show_view(view: View | None) -> None:
+def show_view(view: View | None, level: int = 2) -> None:
     """A titled chart with its reading, note, table and download (nothing if no view)."""
     if view is None:
         return
-    st.subheader(view.title)
-    chart_block(view.key, view.figure, view.table, view.reading, view.note)
+    section(view.title, level)
+    chart_block(view.key, view.figure, view.table, view.reading, view.note, view.title)

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app import charts
-from app.formatting import ci_text, date_text, level, period_text
-from app.i18n import name, number, percent, t
+from app.formatting import ci_text, date_text, level, period_text, years_text
+from app.i18n import current_language, name, number, percent, t
 from model.overload import OVERLOADED, all_stage_waits
 from model.replications import Estimate, RunResults
 from model.scenario import Scenario
@@ -33,6 +33,21 @@ class View:
     table: pd.DataFrame
     reading: str
     note: str
+
+
+def scenario_title(scenario: Scenario) -> str:
+    """The scenario's title in the current language: ``title_cy`` in Welsh when the file
+    gives one, else ``title``, else its ``name``."""
+    if current_language() == "cy" and scenario.title_cy:
+        return scenario.title_cy
+    return scenario.title or scenario.name
+
+
+def scenario_description(scenario: Scenario) -> str:
+    """The scenario's description in the current language (English if no Welsh given)."""
+    if current_language() == "cy" and scenario.description_cy:
+        return scenario.description_cy
+    return scenario.description
 
 
 def stage_name(scenario: Scenario, stage: str) -> str:
@@ -113,12 +128,7 @@ def backlog(results: RunResults, stages: list[str] | None = None) -> View:
     weekly = weekly[weekly["key"].isin(keep)].copy()
     weekly["series"] = [stage_name(scenario, s) for s in weekly["key"]]
     weekly["x"] = weekly["week"] / WEEKS_PER_YEAR
-    figure = charts.lines_with_bands(
-        weekly,
-        title=t("results.backlog_title"),
-        x_title=x_title(scenario),
-        y_title=t("charts.open_cases"),
-    )
+    figure = charts.line_panels(weekly, x_title=x_title(scenario), y_title=t("charts.open_cases"))
     per_stage = {stage_name(scenario, s): f"backlog_end.{s}" for s in keep}
     top = _top(_rows(est, per_stage))
     end, start = est["backlog_end_total"], est["backlog_start_total"]
@@ -130,7 +140,8 @@ def backlog(results: RunResults, stages: list[str] | None = None) -> View:
         stage=top["label"],
         stage_end=number(top["mean"], 0),
     )
-    weekly["week_ending"] = weekly["week_ending"].dt.date.astype(str)
+    # Dates in words, as in the sentences around them (never ISO in one place, long elsewhere).
+    weekly["week_ending"] = [date_text(day) for day in weekly["week_ending"].dt.date]
     table = data_table(
         weekly,
         {
@@ -296,17 +307,16 @@ def targets(results: RunResults) -> View | None:
     status = target_frame(results)
     if not len(status):
         return None
-    thresholds = pd.DataFrame(
-        {"label": status["label"], "threshold": status["threshold"], "text": status["needs"]}
-    )
-    figure = charts.intervals(
-        status,
-        title=t("results.targets_title"),
-        x_title=t("charts.share"),
-        percent=True,
-        thresholds=thresholds,
-        threshold_label=t("charts.target_marker"),
-    )
+    kinds = [results.scenario.targets[key].kind for key in status["target"]]
+    status["kind"] = kinds
+    panels = []
+    for kind in dict.fromkeys(kinds):
+        part = status[status["kind"] == kind]
+        thresholds = pd.DataFrame(
+            {"label": part["label"], "threshold": part["threshold"], "text": part["needs"]}
+        )
+        panels.append((t(f"charts2.axis_{kind}"), part, thresholds))
+    figure = charts.interval_panels(panels, threshold_label=t("charts.target_marker"), percent=True)
     met = int(status["met_with_confidence"].sum())
     others = [r["label"] for r in status.to_dict(orient="records") if not r["met_with_confidence"]]
     reading = t("results.targets_reading", met=met, total=len(status), level=level())
@@ -372,8 +382,10 @@ def outcomes(results: RunResults) -> View:
         est, {outcome_name(o): f"closed.{o}" for o in scenario.outcomes}, t("charts.estimate")
     )
     frame = pd.DataFrame(rows)
+    positive = frame["mean"][frame["mean"] > 0]
+    spread = len(positive) > 1 and positive.max() > 20 * positive.min()
     figure = charts.intervals(
-        frame, title=t("results.outcomes_title"), x_title=t("charts.cases_closed")
+        frame, title=t("results.outcomes_title"), x_title=t("charts.cases_closed"), log=spread
     )
     top = _top(rows)
     total = sum(r["mean"] for r in rows if not math.isnan(r["mean"]))
@@ -382,15 +394,18 @@ def outcomes(results: RunResults) -> View:
         outcome=top["label"],
         n=number(top["mean"], 0),
         total=number(total, 0),
-        years=number(scenario.horizon_years, 2),
+        years=years_text(scenario.horizon_years),
     )
+    note = _note("whiskers", results.n)
+    if spread:
+        note += " " + t("charts2.log_note")
     return View(
         "outcomes",
         t("results.outcomes_title"),
         figure,
         data_table(frame, INTERVAL_COLUMNS, 2),
         reading,
-        _note("whiskers", results.n),
+        note,
     )
 
 
@@ -518,7 +533,7 @@ def kpi_label(scenario: Scenario, kpi: str) -> str:
     if metric in ("backlog_end_total", "first_action_mean_days", "sojourn_mean_days"):
         return t(f"kpis.{metric}")
     if metric == "referrals_total":
-        return t("kpis.referrals_total", years=number(scenario.horizon_years, 2))
+        return t("kpis.referrals_total", years=years_text(scenario.horizon_years))
     return kpi
 
 

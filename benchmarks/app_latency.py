@@ -38,8 +38,8 @@ if str(ROOT) not in sys.path:  # the app's and the browser tests' helpers live o
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from app.i18n import catalogue, number, use_language  # noqa: E402
-from app.ui import date_text  # noqa: E402
+from app.i18n import catalogue, use_language  # noqa: E402
+from app.ui import date_text, years_text  # noqa: E402
 from model.replications import default_workers, process_pool, run_replications  # noqa: E402
 from model.scenario import load_scenario, with_overrides  # noqa: E402
 from tests.e2e.appserver import (  # noqa: E402
@@ -97,9 +97,10 @@ def set_number(page: Page, label: str, value: int) -> None:
 def banner(scenario, replications: int, seed: int) -> str:
     with use_language("en"):
         start = date_text(scenario.start_date)
-    return EN["ui.banner"].format(
-        name=scenario.name,
-        years=number(scenario.horizon_years, 2),
+        years = years_text(scenario.horizon_years)
+    return EN["words.banner"].format(
+        title=scenario.title or scenario.name,
+        years=years,
         start=start,
         seed=seed,
         n=replications,
@@ -114,7 +115,7 @@ def click_run_to_charts(page: Page, scenario, replications: int, seed: int) -> T
     run = page.get_by_role("button", name=EN["run.button"], exact=True)
     start = time.perf_counter()
     run.click()
-    page.wait_for_url("**/results", timeout=WAIT_MS)
+    page.wait_for_url("**/results**", timeout=WAIT_MS)  # the address carries the settings
     to_page = time.perf_counter() - start
     page.wait_for_function(DRAWN, arg=N_CHARTS, timeout=WAIT_MS)
     total = time.perf_counter() - start

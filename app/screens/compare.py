@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import charts, runs, state, ui, views
 from app.i18n import number, percent, t
+from app.verdict import show_verdict, verdict
 from model.compare import paired_differences
 from model.scenario import Scenario, ScenarioError
 
@@ -25,9 +26,10 @@ PICKED_KEY = "state:compare_pick"
 
 
 def _label(option: str, current: Scenario) -> str:
+    """A scenario's name in the list and on the charts: its title, never a file name."""
     if option == CURRENT:
-        return t("compare.current", name=current.name)
-    return t("compare.shipped", file=option)
+        return t("compare.current", name=views.scenario_title(current))
+    return t("compare.shipped", file=views.scenario_title(state.load_shipped(option)))
 
 
 def _scenario(option: str, current: Scenario) -> Scenario:
@@ -37,7 +39,17 @@ def _scenario(option: str, current: Scenario) -> Scenario:
 
 
 def _fmt(kpi: str, value: float) -> str:
-    return percent(value, 1) if views.is_percent(kpi) else number(value, 2)
+    """A figure as people read it: shares as percentages, money in pounds, others with
+    one decimal and thousands separators (the same formatter in both languages)."""
+    if views.is_percent(kpi):
+        return percent(value, 1)
+    return number(value, 1)
+
+
+def _fmt_difference(kpi: str, value: float) -> str:
+    """A difference: percentage points for shares, with its sign."""
+    text = _fmt(kpi, value)
+    return text if text.startswith(("-", "−", "–")) or value == 0 else "+" + text
 
 
 ui.heading("compare")
@@ -60,7 +72,7 @@ st.session_state[PICKED_KEY] = picked
 st.caption(
     t(
         "compare.settings",
-        years=number(current.horizon_years, 2),
+        years=ui.years_text(current.horizon_years),
         seed=current.seed,
         n=current.replications,
     )
@@ -75,11 +87,16 @@ except ScenarioError as exc:
     ui.errors(exc.lines, t("compare.invalid"))
     st.stop()
 labels = [_label(option, current) for option in picked]
-clicked = st.button(t("compare.run"), type="primary", key="widget:compare_run")
-if not (clicked or all(runs.has_run(s) for s in scenarios)):
+# A Run button only where pressing it would run something.
+waiting = not all(runs.has_run(s) for s in scenarios)
+if waiting and not st.button(t("compare.run"), type="primary", key="widget:compare_run"):
     st.info(t("compare.not_run"))
     st.stop()
 results = [runs.run(s, state.workers()) for s in scenarios]
+
+ui.section(t("verdict.compare_title"))
+for i, (label, result) in enumerate(zip(labels, results, strict=True)):
+    show_verdict(verdict(result), heading=label, level=3, note=i == len(results) - 1)
 
 base, base_label = results[0], labels[0]
 kpis = [
@@ -115,6 +132,8 @@ figure = charts.intervals(
     percent=views.is_percent(kpi),
 )
 best = side.loc[side["mean"].idxmax()] if side["mean"].notna().any() else None
+side_title = t("compare.side_title", kpi=kpi_name)
+ui.section(side_title)
 ui.chart_block(
     "compare_side",
     figure,
@@ -126,6 +145,7 @@ ui.chart_block(
         value=_fmt(kpi, best["mean"]) if best is not None else "–",
     ),
     t("ui.note_whiskers", level=ui.level(), n=base.n),
+    side_title,
 )
 
 # Differences from the first scenario, from the paired runs.
@@ -156,37 +176,52 @@ reading = t("compare.diff_reading", base=base_label, kpi=kpi_name)
 reading += " " + (
     t("compare.diff_clear", names="; ".join(clear)) if clear else t("compare.diff_none")
 )
+diff_title = t("compare.diff_title", kpi=kpi_name, base=base_label)
+ui.section(diff_title)
 ui.chart_block(
     "compare_difference",
     figure,
     views.data_table(diffs, views.INTERVAL_COLUMNS, 4),
     reading,
     t("compare.diff_note", level=ui.level(), n=base.n),
+    diff_title,
 )
 
 # Every figure at once: differences with intervals.
-st.subheader(t("compare.all_title", base=base_label))
-table_rows = []
+ui.section(t("compare.all_title", base=base_label))
+table_rows, raw_rows = [], []
 for label, result in zip(labels[1:], results[1:], strict=True):
     frame = paired_differences(base, result, kpis)
     for name, row in frame.iterrows():
+        raw_rows.append(
+            {
+                t("cols.scenario"): label,
+                t("cols.figure"): views.kpi_label(current, name),
+                **{
+                    t(f"cols.{col}"): row[col]
+                    for col in ("base", "other", "difference", "ci_low", "ci_high")
+                },
+                t("cols.n"): int(row["n"]),
+            }
+        )
         table_rows.append(
             {
                 t("cols.scenario"): label,
                 t("cols.figure"): views.kpi_label(current, name),
-                t("cols.base"): round(row["base"], 4),
-                t("cols.other"): round(row["other"], 4),
-                t("cols.difference"): round(row["difference"], 4),
-                t("cols.ci_low"): round(row["ci_low"], 4),
-                t("cols.ci_high"): round(row["ci_high"], 4),
+                t("cols.base"): _fmt(name, row["base"]),
+                t("cols.other"): _fmt(name, row["other"]),
+                t("cols.difference"): _fmt_difference(name, row["difference"]),
+                t("cols.ci_low"): _fmt(name, row["ci_low"]),
+                t("cols.ci_high"): _fmt(name, row["ci_high"]),
                 t("cols.n"): int(row["n"]),
             }
         )
 table = pd.DataFrame(table_rows)
-st.dataframe(table, hide_index=True)
+# A static table wraps to the page's width (a scrolling grid cut the last columns off).
+st.table(table.set_index([t("cols.scenario"), t("cols.figure")]))
 st.download_button(
     t("ui.download_csv"),
-    table.to_csv(index=False).encode("utf-8"),
+    pd.DataFrame(raw_rows).to_csv(index=False).encode("utf-8"),
     file_name="comparison.csv",
     mime="text/csv",
     key="download:comparison",

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, runs, state, ui, views
-from app.i18n import number, t
+from app.i18n import number, percent, t
 from model.compare import paired_differences
 from model.replications import RunResults
 from model.scenario import MonitoringSource, Scenario, with_overrides
@@ -200,21 +200,33 @@ def difference_view(with_m: RunResults, without_m: RunResults) -> views.View:
 
 
 def headline_differences(with_m: RunResults, without_m: RunResults) -> pd.DataFrame:
+    """Headline figures without and with monitoring, formatted for reading (percentages,
+    thousands separators, one decimal); the CSV below holds the same numbers unrounded."""
+    return _headline_frame(with_m, without_m, formatted=True)
+
+
+def _headline_frame(with_m: RunResults, without_m: RunResults, formatted: bool) -> pd.DataFrame:
     scenario = with_m.scenario
     kpis = [k for k in HEADLINE_KPIS if k in with_m.kpi_frame().columns]
     diffs = paired_differences(without_m, with_m, kpis)
     rows = []
     for kpi, row in diffs.iterrows():
         pct = views.is_percent(kpi)
-        scale = 100.0 if pct else 1.0
+
+        def shown(value: float, signed: bool = False, pct: bool = pct) -> str | float:
+            if not formatted:
+                return float(value)
+            text = percent(value, 1) if pct else number(value, 1)
+            return "+" + text if signed and value > 0 else text
+
         rows.append(
             {
-                t("cols.figure"): views.kpi_label(scenario, kpi) + (" (%)" if pct else ""),
-                t("cols.without"): round(row["base"] * scale, 2),
-                t("cols.with"): round(row["other"] * scale, 2),
-                t("cols.difference"): round(row["difference"] * scale, 2),
-                t("cols.ci_low"): round(row["ci_low"] * scale, 2),
-                t("cols.ci_high"): round(row["ci_high"] * scale, 2),
+                t("cols.figure"): views.kpi_label(scenario, kpi),
+                t("cols.without"): shown(row["base"]),
+                t("cols.with"): shown(row["other"]),
+                t("cols.difference"): shown(row["difference"], signed=True),
+                t("cols.ci_low"): shown(row["ci_low"]),
+                t("cols.ci_high"): shown(row["ci_high"]),
                 t("cols.n"): int(row["n"]),
             }
         )
@@ -228,22 +240,23 @@ results = runs.results_or_stop(scenario, state.workers())
 ui.show_view(views.referrals(results))
 ui.show_view(hours_view(results))
 
-st.header(t("demand.monitoring_title"))
+ui.section(t("demand.monitoring_title"))
 st.markdown(t("demand.monitoring_intro"))
 monitoring = [s for s in scenario.sources.values() if isinstance(s, MonitoringSource)]
 if not any(s.enabled for s in monitoring):
     st.info(t("demand.no_monitoring"))
     st.stop()
 without = runs.run(without_monitoring(scenario), state.workers())
-ui.show_view(side_by_side_view(results, without))
-ui.show_view(difference_view(results, without))
-st.subheader(t("demand.headline_title"))
+ui.show_view(side_by_side_view(results, without), level=3)
+ui.show_view(difference_view(results, without), level=3)
+ui.section(t("demand.headline_title"), level=3)
 table = headline_differences(results, without)
-st.dataframe(table, hide_index=True)
+st.table(table.set_index(t("cols.figure")))
 st.caption(t("compare.diff_note", level=ui.level(), n=results.n))
+st.caption(t("demand2.share_note"))
 st.download_button(
     t("ui.download_csv"),
-    table.to_csv(index=False).encode("utf-8"),
+    _headline_frame(results, without, formatted=False).to_csv(index=False).encode("utf-8"),
     file_name="with-without-monitoring.csv",
     mime="text/csv",
     key="download:monitoring_headlines",

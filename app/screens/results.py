@@ -1,34 +1,37 @@
-"""Results page: headline figures with intervals, backlog, waits, time to outcome, targets,
-staff utilisation and outcomes for the adjusted scenario."""
+"""Results page: the verdict first (targets met or missed, in plain words), then headline
+figures with intervals, backlog, waits, time to outcome, targets, staff utilisation and
+outcomes for the adjusted scenario."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import runs, state, ui, views
+from app import runs, share, state, ui, views
 from app.i18n import t
+from app.verdict import show_verdict, verdict
 
 CARDS_PER_ROW = 3
 
 
 def show_headlines(results) -> None:
-    cards = views.headlines(results)
+    """The headline figures that are not targets (targets are in the verdict above)."""
+    cards = [card for card in views.headlines(results) if not card.key.startswith("target.")]
     for start in range(0, len(cards), CARDS_PER_ROW):
         columns = st.columns(CARDS_PER_ROW)
         for column, card in zip(columns, cards[start : start + CARDS_PER_ROW], strict=False):
             with column:
                 ui.estimate_card(card.label, card.estimate, card.digits, card.as_percent, card.help)
-                if card.verdict:
-                    st.markdown(card.verdict)
 
 
 ui.heading("results")
 scenario = ui.adjusted_scenario_or_stop()
 
 ui.scenario_banner(scenario)
-results = runs.results_or_stop(scenario, state.workers())
+results = runs.results_or_stop(scenario, state.workers(), auto=share.take_asked())
+share.remember(state.origin(), state.lever_values())
 
-st.subheader(t("results.headlines_title"))
+show_verdict(verdict(results))
+ui.section(t("results.headlines_title"))
 show_headlines(results)
 stage_choice = st.multiselect(
     t("results.stages_pick"),
@@ -43,3 +46,5 @@ ui.show_view(views.time_to_outcome(results))
 ui.show_view(views.targets(results))
 ui.show_view(views.utilisation(results))
 ui.show_view(views.outcomes(results))
+with st.expander(t("share.title")):
+    st.markdown(t("share.help"))

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import runs, state, ui
+from app import runs, share, state, ui, views
 from app.changes import changed_rows, lever_label, origin_text
 from app.i18n import name, number, t
 from app.levers import GROUPS, Lever
@@ -68,7 +68,7 @@ def choose_section() -> None:
     def label(option: str) -> str:
         if option == UPLOADED:
             return t("scenario.uploaded_option", file=where.file)
-        return option
+        return views.scenario_title(state.load_shipped(option))
 
     def picked() -> None:
         choice = st.session_state["widget:pick"]
@@ -101,21 +101,28 @@ def choose_section() -> None:
         st.session_state["state:upload_errors"] = []
     problems = st.session_state.get("state:upload_errors") or []
     if problems:
-        ui.errors(problems, t("scenario.upload_invalid", file=upload.name if upload else ""))
+        ui.errors(
+            problems, t("scenario.upload_invalid", file=ui.plain(upload.name if upload else ""))
+        )
 
 
 def describe(scenario: Scenario) -> None:
+    """The chosen scenario's title, origin, period and description. Everything taken from
+    the file (which may be an upload) is escaped: shown as written, never as Markdown."""
     st.markdown(
         t(
             "scenario.chosen",
-            name=scenario.name,
-            source=origin_text(),
+            name=ui.plain(views.scenario_title(scenario)),
+            source=ui.plain(
+                origin_text() if state.origin().kind == "upload" else t("quick.shipped_origin")
+            ),
             start=ui.date_text(scenario.start_date),
-            years=number(scenario.horizon_years, 2),
+            years=ui.years_text(scenario.horizon_years),
         )
     )
-    if scenario.description:
-        st.caption(scenario.description)
+    description = views.scenario_description(scenario)
+    if description:
+        st.caption(ui.plain(description))
 
 
 def monitoring_note(scenario: Scenario, values: dict[str, Any]) -> None:
@@ -169,7 +176,7 @@ def workers_widget() -> None:
 
 
 def changes_section() -> None:
-    st.subheader(t("scenario.changes_title"))
+    ui.section(t("scenario.changes_title"))
     rows = changed_rows()
     if not rows:
         st.info(t("scenario.no_changes"))
@@ -178,18 +185,56 @@ def changes_section() -> None:
     st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True)
 
 
+SAVE_NAME_KEY = "widget:save_name"
+
+
+def saved_section() -> None:
+    """Name the current settings and keep them in the page's address (they survive a
+    refresh and travel with a bookmark; nothing is stored on the server), or go back to
+    settings saved before."""
+    with st.expander(t("share.saved_title")):
+        st.caption(t("share.saved_help"))
+        left, right = st.columns(2)
+        with left:
+            name = st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
+            if st.button(t("share.save_button"), key="widget:save") and name.strip():
+                share.save(name, state.origin(), state.lever_values())
+        items = share.saved()
+        with right:
+            if items:
+                pick = st.selectbox(
+                    t("share.saved_pick"), [i["name"] for i in items], key="widget:saved_pick"
+                )
+                if st.button(t("share.load_button"), key="widget:use_saved"):
+                    problems = share.use_saved(pick)
+                    if problems:
+                        st.warning(t("share.bad_link", what=ui.plain("; ".join(problems))))
+                    else:
+                        st.rerun()
+
+
+def run_section(where) -> None:
+    """The Run button, drawn into ``where`` (a container at the top of the page, so it is
+    the first control reached by Tab), after the levers below have set their values."""
+    try:
+        adjusted = state.adjusted_scenario()
+    except ScenarioError as exc:
+        with where:
+            ui.errors(exc.lines, t("scenario.levers_invalid"))
+        return
+    if where.button(t("run.button"), type="primary", key="widget:run", help=t("run.help")):
+        runs.run(adjusted, state.workers())
+        params = share.encode(state.origin(), state.lever_values())
+        st.switch_page("screens/results.py", query_params=params or None)
+
+
 ui.heading("scenario")
+top = st.container()
 choose_section()
 base = state.base_scenario()
 describe(base)
-st.subheader(t("scenario.levers_title"))
+ui.section(t("scenario.levers_title"))
 levers_section(base)
 changes_section()
-try:
-    adjusted = state.adjusted_scenario()
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("scenario.levers_invalid"))
-else:
-    if st.button(t("run.button"), type="primary", key="widget:run", help=t("run.help")):
-        runs.run(adjusted, state.workers())
-        st.switch_page("screens/results.py")
+saved_section()
+run_section(top)

@@ -773,6 +773,11 @@ class Limits(StrictModel):
 # --------------------------------------------------------------------------- scenario
 
 
+DISPLAY_ONLY: tuple[str, ...] = ("title", "title_cy", "description_cy")
+"""Scenario fields that only name or describe it for people: left out of the content hash,
+so adding a Welsh title changes no result's identity."""
+
+
 class Scenario(StrictModel):
     """A whole what-if: the force's referral sources, the unit's stages and staff."""
 
@@ -820,6 +825,21 @@ class Scenario(StrictModel):
         default_factory=lambda: Limits(),
         description="How large a run may be before it is refused (see docs/limits.md).",
     )
+    title: str = Field(
+        default="",
+        max_length=200,
+        description="Title shown to users in English (the app, reports); default: `name`.",
+    )
+    title_cy: str = Field(
+        default="",
+        max_length=200,
+        description="Title in Welsh; default: the English title.",
+    )
+    description_cy: str = Field(
+        default="",
+        max_length=5000,
+        description="`description` in Welsh; default: the English description.",
+    )
 
     @property
     def horizon_days(self) -> float:
@@ -839,6 +859,8 @@ class Scenario(StrictModel):
             del data["staffing_search"]  # default settings: hashes stay as before the section
         if self.limits == Limits():
             del data["limits"]  # likewise for the limits
+        for words in DISPLAY_ONLY:  # titles in other languages do not change what runs
+            data.pop(words, None)
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

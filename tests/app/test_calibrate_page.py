@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+from app.formatting import plain
 from app.i18n import catalogue, number
 from calibration import calibrate_extract
 from calibration.extract import read_extract
@@ -156,7 +157,7 @@ def test_bad_extract_shows_plain_errors_naming_file_and_column(extract, change, 
     assert len(at.error) == 1
     error = at.error[0].value
     assert error.startswith(EN["calibrate.extract_invalid"])
-    assert message in error
+    assert plain(message) in error  # shown as written: escaped, never read as Markdown
     assert "Traceback" not in error and SECRET not in shown_text(at)
     assert [b.proto.label for b in at.get("download_button")] == [EN["calibrate.demo_button"]]
 

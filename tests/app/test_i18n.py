@@ -25,6 +25,8 @@ SAME_IN_BOTH = {
     "ui.language",  # the switch's label is bilingual and must not change with the language
     "ui.label_with_unit",  # formats only
     "ui.date",
+    "verdict.line",  # formats only
+    "compare.shipped",  # a scenario title, in its own language
     "units.percent",
     "scenario.change_line",
     "staffing.change_item",
@@ -167,4 +169,4 @@ def test_translation_lookup_and_fallback():
         assert i18n.name("roles", "ds", "Detective Sergeant") == "Ditectif Ringyll"
         assert i18n.name("roles", "not_shipped", "Their own title") == "Their own title"
     with i18n.use_language("en"):
-        assert i18n.t("ui.ci", level="95%", low="1", high="2", n=3) == "95% CI 1 to 2; n = 3"
+        assert i18n.t("ui.ci", level="95%", low="1", high="2", n=3) == "95% CI 1 to 2; 3 runs"

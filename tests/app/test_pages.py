@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from app.i18n import catalogue, number, percent
-from app.ui import ci_text
+from app.ui import ci_text, plain
 from model.compare import paired_differences
 from model.replications import run_replications
 from model.scenario import load_scenario, with_overrides
@@ -81,16 +81,17 @@ def test_results_match_the_model_for_the_same_scenario_and_seed():
     assert metrics[EN["results.card_first_action"]] == number(est["first_action_mean_days"].mean, 1)
     captions = [c.value for c in at.caption]
     assert ci_text(est["backlog_end_total"], 0) in captions
-    target = scenario.targets["all_assessed_28_days"].description
-    assert metrics[target] == percent(est["target.all_assessed_28_days"].mean, 1)
+    # Targets are in the verdict, not repeated as cards.
+    assert scenario.targets["all_assessed_28_days"].description not in metrics
+    assert any(
+        scenario.targets["all_assessed_28_days"].description in text.value for text in at.text
+    )
     # The backlog chart draws the model's weekly means, stage by stage.
     weekly = results.backlog_weekly()
     inv = weekly[weekly["key"] == "investigation"]["mean"].to_list()
     backlog = charts(at)[0]
     line = next(
-        tr
-        for tr in backlog["data"]
-        if tr["name"] == "Investigation" and tr.get("mode") == "lines+markers"
+        tr for tr in backlog["data"] if tr["name"] == "Investigation" and tr.get("mode") == "lines"
     )
     assert values(line["y"]) == pytest.approx(inv)
     assert len(charts(at)) == 6  # backlog, waits, time to outcome, targets, utilisation, outcomes
@@ -117,8 +118,9 @@ def test_results_page_waits_for_run_and_reads_in_welsh():
     click(at, "widget:run")
     assert at.title[0].value == CY["pages.results.title"]
     assert len(charts(at)) == 6
-    titles = [c["layout"]["title"]["text"] for c in charts(at)]
-    assert CY["results.backlog_title"] in titles
+    # Chart titles are headings above the charts (h2), not repeated inside them.
+    assert CY["results.backlog_title"] in [h.value for h in at.header]
+    assert all("text" not in (c["layout"].get("title") or {}) for c in charts(at))
     assert any(m.value.startswith("**" + CY["ui.reading"]) for m in at.markdown)
     # Levers keep their values across the language switch and pages.
     go(at, "scenario")
@@ -135,8 +137,9 @@ def test_bad_upload_shows_plain_errors_not_a_traceback():
     ).run()
     assert not at.exception
     message = at.error[0].value
-    assert "broken.yaml: roles.ds.fte: Input should be greater than or equal to 0" in message
-    assert "broken.yaml: sources.vetting.rate_per_wek: unknown field" in message
+    # Error lines are shown as written (escaped, never read as Markdown).
+    assert plain("broken.yaml: roles.ds.fte: Input should be greater than or equal to 0") in message
+    assert plain("broken.yaml: sources.vetting.rate_per_wek: unknown field") in message
     assert "Traceback" not in message
     # The chosen scenario is unchanged.
     assert at.number_input(key="lever:roles.ds.fte").value == 2.0
@@ -150,7 +153,9 @@ def test_good_upload_becomes_the_chosen_scenario():
     ).run()
     assert not at.exception and not at.error
     assert at.number_input(key="lever:roles.ds.fte").value == 4.0
-    assert any("uploaded_unit" in m.value for m in at.markdown)
+    # Shown by its own name (not the title of the scenario it extends), as written.
+    assert any(plain("uploaded_unit") in m.value for m in at.markdown)
+    assert not any(BASELINE.title in m.value for m in at.markdown)
 
 
 def test_compare_page_shows_paired_differences_from_the_model():
@@ -165,12 +170,24 @@ def test_compare_page_shows_paired_differences_from_the_model():
     )
     other = run_replications(other_scenario)
     diffs = paired_differences(base, other, ["backlog_end_total"]).loc["backlog_end_total"]
-    table = at.dataframe[-1].value
+    table = at.table[-1].value.reset_index()
     row = table[table[EN["cols.figure"]] == EN["kpis.backlog_end_total"]].iloc[0]
-    assert row[EN["cols.difference"]] == pytest.approx(round(diffs["difference"], 4))
-    assert row[EN["cols.ci_low"]] == pytest.approx(round(diffs["ci_low"], 4))
+    difference = number(diffs["difference"], 1)
+    assert row[EN["cols.difference"]] in (difference, "+" + difference)
+    assert row[EN["cols.ci_low"]] == number(diffs["ci_low"], 1)
     assert row[EN["cols.n"]] == 3
     assert len(charts(at)) == 2
+    # Scenarios are named by their titles, never by file names.
+    scenario_names = set(table[EN["cols.scenario"]])
+    assert scenario_names == {other_scenario.title} and not any(
+        ".yaml" in n for n in scenario_names
+    )
+    # A verdict per scenario, each under its title.
+    headings = [h.value for h in at.subheader]
+    assert other_scenario.title in headings
+    # Shares are percentages, not fractions.
+    share_row = table[table[EN["cols.figure"]].str.startswith("Target")].iloc[0]
+    assert share_row[EN["cols.base"]].endswith("%")
 
 
 def test_demand_page_with_and_without_monitoring_matches_the_model():
@@ -288,12 +305,16 @@ def test_every_chart_has_a_table_download_and_reading():
 def test_palette_is_okabe_ito_and_series_differ_by_more_than_colour():
     at = fast_app()
     click(at, "widget:run")
-    backlog = charts(at)[0]
-    lines = [tr for tr in backlog["data"] if tr.get("mode") == "lines+markers"]
-    dashes = [tr["line"]["dash"] for tr in lines]
-    symbols = [tr["marker"]["symbol"] for tr in lines]
-    assert len(set(zip(dashes, symbols, strict=True))) == len(lines)
     from app.charts import OKABE_ITO
 
+    # The backlog: one panel per stage, each titled with its stage (no colour needed).
+    backlog = charts(at)[0]
+    lines = [tr for tr in backlog["data"] if tr.get("mode") == "lines"]
+    titles = [a["text"] for a in backlog["layout"]["annotations"]]
+    assert titles == [tr["name"] for tr in lines]
     assert {tr["line"]["color"] for tr in lines} <= set(OKABE_ITO)
     assert pd.notna(values(lines[0]["y"])[0])
+    # Waits: mean and 90th percentile differ by marker symbol as well as colour.
+    waits = charts(at)[1]
+    series = [tr for tr in waits["data"] if tr.get("error_x")]
+    assert len({tr["marker"]["symbol"] for tr in series}) == len(series) == 2

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from app.i18n import catalogue, number, use_language
-from app.ui import date_text
+from app.i18n import catalogue, use_language
+from app.ui import date_text, years_text
 from model.scenario import load_scenario
 from tests.conftest import SCENARIOS
 from tests.e2e.appserver import (
@@ -49,6 +49,22 @@ RUN_MS = 90_000
 MAX_TABS = 300
 FOCUSED_BUTTON = """label => document.activeElement.tagName === 'BUTTON'
     && document.activeElement.innerText.trim() === label"""
+AXE = (ROOT / "tests" / "e2e" / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+"""axe-core, vendored (tests/e2e/vendor/README.txt): never fetched at test time."""
+AXE_RUN = """async () => {
+    const result = await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+    });
+    return result.violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target).join(' | ')}`);
+}"""
+IDLE = """() => !document.querySelector('[data-stale=true]')
+    && !document.querySelector('[data-testid=stStatusWidget]')"""
+PHONE = {"width": 390, "height": 844}
+MY_PAGES = ("welcome", "scenario", "results", "demand", "compare", "export")
+"""Pages whose every word is checked for English on a Welsh page (Staffing and Calibrate
+have their own owners and tests)."""
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOCAL_SCHEMES = {"data", "blob", "about"}
 
@@ -70,13 +86,34 @@ def banner(seed: int, lang: str = "en") -> str:
     """The Results page's one-line summary for the baseline run with the test's settings."""
     with use_language(lang):
         start = date_text(BASELINE.start_date)
-    return catalogue(lang)["ui.banner"].format(
-        name=BASELINE.name,
-        years=number(HORIZON_YEARS, 2),
+        years = years_text(HORIZON_YEARS)
+    return catalogue(lang)["words.banner"].format(
+        title=BASELINE.title_cy if lang == "cy" else BASELINE.title,
+        years=years,
         start=start,
         seed=seed,
         n=REPLICATIONS,
     )
+
+
+def shared_address(seed: int, lang: str = "en") -> str:
+    """The address of a small baseline result, as the app writes it after a run."""
+    settings = f"horizon_years={HORIZON_YEARS!r};replications={REPLICATIONS}"
+    return f"results?lang={lang}&scenario=baseline&seed={seed}&set={settings}"
+
+
+def english_lines() -> set[str]:
+    """Whole lines of English catalogue text that differ from the Welsh (Markdown marks and
+    list numbers removed; texts with {fields} left out, as their lines vary)."""
+    lines = set()
+    for key, text in EN.items():
+        if text == CY.get(key) or "{" in text:
+            continue
+        for line in text.replace("**", "").splitlines():
+            line = re.sub(r"^\d+\.\s+", "", line).strip()
+            if len(line) >= 4:
+                lines.add(line)
+    return lines
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -197,12 +234,34 @@ def run_button(page: Page):
 
 def expect_results(page: Page, seed: int) -> None:
     """The Results page of the small run, with every chart drawn."""
-    expect(page).to_have_url(re.compile(r"/results$"), timeout=RUN_MS)
+    expect(page).to_have_url(re.compile(r"/results(\?.*)?$"), timeout=RUN_MS)
     expect(heading(page)).to_have_text(EN["pages.results.title"])
     drawn = page.locator(".js-plotly-plot:has(.main-svg)")
     expect(drawn).to_have_count(N_CHARTS, timeout=RUN_MS)
     expect(page.get_by_text(banner(seed), exact=True)).to_be_visible()
     expect(page.get_by_text(EN["results.not_run"].split("**")[0].strip())).to_have_count(0)
+
+
+def idle(page: Page) -> None:
+    """Wait until the app has finished its run (no faded, stale elements left)."""
+    page.wait_for_function(IDLE, timeout=RUN_MS)
+
+
+def axe_problems(page: Page) -> list[str]:
+    """Serious or critical WCAG 2.2 A/AA violations that axe-core finds on the page."""
+    idle(page)
+    page.add_script_tag(content=AXE)
+    return page.evaluate(AXE_RUN)
+
+
+def english_on_page(page: Page) -> list[str]:
+    """Lines of the page (text and screen-reader labels) that are English catalogue text."""
+    text = page.evaluate("document.body.innerText")
+    labels = page.evaluate(
+        "[...document.querySelectorAll('[aria-label]')].map(e => e.getAttribute('aria-label'))"
+    )
+    shown = {line.strip() for line in text.splitlines()} | {str(label) for label in labels}
+    return sorted(shown & english_lines())
 
 
 def is_local(url: str) -> bool:
@@ -247,16 +306,23 @@ def test_run_from_the_scenario_page_shows_every_result(visit: Visit) -> None:
     expect_results(page, BASELINE.seed)
 
     cards = page.locator("[data-testid=stMetric]")
-    expect(cards).to_have_count(3 + len(BASELINE.targets))
+    expect(cards).to_have_count(3)  # targets are in the verdict above, not repeated as cards
+    expect(page.get_by_role("heading", name=EN["verdict.title"])).to_be_visible()
     labels = page.locator("[data-testid=stMetricLabel]")
     expect(labels.first).to_have_text(EN["results.card_backlog"])
     expect(labels.nth(2)).to_have_text(EN["results.card_first_action"])
     for value in page.locator("[data-testid=stMetricValue]").all_text_contents():
         assert re.fullmatch(r"-?[\d,]+(\.\d+)?%?", value.strip()), value  # growth may be < 0
 
-    charts = page.locator(".js-plotly-plot")
-    titles = [charts.nth(i).locator(".gtitle").text_content() for i in range(N_CHARTS)]
-    assert all(title and title.strip() for title in titles), titles
+    # Every chart has an accessible name: "Chart: <title>. <plain reading>".
+    names = page.locator("[data-testid=stPlotlyChart][role=figure]").evaluate_all(
+        "charts => charts.map(c => c.getAttribute('aria-label'))"
+    )
+    prefix = EN["a11y.chart_name"].split("{")[0]
+    assert len(names) == N_CHARTS and all(n and n.startswith(prefix) for n in names), names
+    # ... and a button that saves it as a PNG image, drawn in the browser.
+    image_buttons = page.get_by_role("button", name=EN["a11y.modebar_png"])
+    expect(image_buttons).to_have_count(N_CHARTS)
 
     # Every chart is followed by its own CSV download, before the next chart.
     order = page.evaluate(
@@ -276,12 +342,17 @@ def test_run_button_is_reached_with_tab_and_pressed_with_enter(visit: Visit) -> 
     expect(button).to_be_visible()
 
     heading(page).click()  # start from the top of the page; from here on, keyboard only
-    for _ in range(MAX_TABS):
+    for presses in range(1, MAX_TABS + 1):  # noqa: B007 (the count is checked below)
         page.keyboard.press("Tab")
         if page.evaluate(FOCUSED_BUTTON, EN["run.button"]):
             break
     else:
         raise AssertionError(f"the Run button was not reached with {MAX_TABS} presses of Tab")
+    assert presses <= 3, f"Run is the first control of the page, not {presses} Tabs away"
+    outline = button.evaluate(
+        "b => getComputedStyle(b).outlineStyle + ' ' + getComputedStyle(b).outlineWidth"
+    )
+    assert outline.startswith("solid") and not outline.endswith(" 0px"), outline  # visible focus
     expect(button).to_be_focused()
     page.keyboard.press("Enter")
     expect_results(page, seed)
@@ -306,11 +377,14 @@ def test_no_request_leaves_this_machine(visit: Visit) -> None:
     table = pd.read_csv(io.BytesIO(download.value.path().read_bytes()))
     assert len(table) > 0 and len(table.columns) > 1
 
-    # Every other page of the menu.
+    problems = {"results": axe_problems(page)}
+    # Every other page of the menu, each checked with axe-core.
     for name in menu_pages():
         if name not in ("scenario", "results"):
             go_to(page, name)
             page.wait_for_load_state("networkidle")
+            problems[name] = axe_problems(page)
+    assert {name: found for name, found in problems.items() if found} == {}
 
     assert any(url.startswith("ws://127.0.0.1") for url in visit.requests), visit.requests
     assert any("/static/" in url for url in visit.requests), visit.requests
@@ -330,3 +404,66 @@ def test_a_deep_link_on_a_fresh_server_shows_the_app(browser: Browser, tmp_path:
         expect(menu(page).first).to_be_visible()
         expect(menu(page)).to_have_text(menu_titles(EN), timeout=5_000)
         expect(page.get_by_role("radio", name=EN["lang.cy"])).to_be_visible(timeout=5_000)
+
+
+def test_welsh_pages_speak_welsh_and_pass_axe(visit: Visit) -> None:
+    """A shared address in Welsh: the result is shown at once with its verdict; on every
+    page the document says lang="cy", axe-core finds no serious or critical problem, and
+    no English catalogue text is left (text or screen-reader labels)."""
+    page = visit.page
+    page.goto(f"{visit.url}/{shared_address(5, 'cy')}")
+    expect(heading(page)).to_have_text(CY["pages.results.title"])
+    expect(page.locator(".js-plotly-plot:has(.main-svg)")).to_have_count(N_CHARTS, timeout=RUN_MS)
+    expect(page.get_by_role("heading", name=CY["verdict.title"])).to_be_visible()
+    expect(page.get_by_text(banner(5, "cy"), exact=True)).to_be_visible()
+    found: dict[str, list[str]] = {}
+    for name in ["results", *[n for n in menu_pages() if n != "results"]]:
+        if name != "results":
+            go_to(page, name, CY)
+        if name == "compare":
+            page.get_by_role("button", name=CY["compare.run"]).click()
+            expect(page.get_by_role("heading", name=CY["verdict.compare_title"])).to_be_visible(
+                timeout=RUN_MS
+            )
+        idle(page)
+        assert page.evaluate("document.documentElement.lang") == "cy", name
+        problems = axe_problems(page)
+        english = english_on_page(page) if name in MY_PAGES else []
+        if problems or english:
+            found[name] = problems + english
+    assert found == {}
+
+
+def test_phone_width_legends_and_labels_do_not_overlap(browser: Browser, app_url: str) -> None:
+    """At 390 px: no legend overlaps its axis title, every plot keeps a usable width, the
+    verdict is there, and axe-core is clean."""
+    context = browser.new_context(viewport=PHONE)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/{shared_address(9)}")
+        expect(page.locator(".js-plotly-plot:has(.main-svg)")).to_have_count(
+            N_CHARTS, timeout=RUN_MS
+        )
+        expect(page.get_by_role("heading", name=EN["verdict.title"])).to_be_visible()
+        idle(page)
+        overlaps = page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((chart, i) => {
+                const box = e => e.getBoundingClientRect();
+                const hit = (a, b) => a.left < b.right && b.left < a.right
+                    && a.top < b.bottom && b.top < a.bottom;
+                const legend = chart.querySelector('.legend');
+                const titles = [...chart.querySelectorAll('.xtitle, .ytitle, .g-xtitle text')];
+                const plot = chart.querySelector('.nsewdrag');
+                const out = [];
+                if (legend) titles.filter(t => hit(box(legend), box(t))).forEach(
+                    () => out.push(`chart ${i}: legend over an axis title`));
+                const width = plot ? box(plot).width : 999;
+                if (width < 150) out.push(`chart ${i}: plot ${width}px`);
+                return out;
+            })"""
+        )
+        assert overlaps == []
+        assert axe_problems(page) == []
+    finally:
+        context.close()
