@@ -28,6 +28,7 @@ from model.scenario.contract import (
     Stage,
     StepModifier,
     StrictModel,
+    Turnover,
     days_from_start,
 )
 from model.scenario.loading import (
@@ -61,6 +62,7 @@ __all__ = [
     "Stage",
     "StepModifier",
     "StrictModel",
+    "Turnover",
     "days_from_start",
     "load_scenario",
     "read_yaml_mapping",
