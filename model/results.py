@@ -17,6 +17,7 @@ import pandas as pd
 
 from model.files import write_atomic
 from model.replications import DEFAULT_CONFIDENCE, RunResults
+from model.workforce_outputs import workforce_summary
 
 SUMMARY_SCHEMA = "acusim.summary/1"
 
@@ -40,7 +41,7 @@ def summary_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) ->
     """Everything a reader needs to trust and reproduce the headline figures."""
     scenario = results.scenario
     targets = results.target_status(confidence)
-    return {
+    summary = {
         "schema": SUMMARY_SCHEMA,
         "package_version": package_version(),
         "scenario": {
@@ -63,6 +64,10 @@ def summary_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) ->
             for row in results.yearly(confidence).to_dict(orient="records")
         ],
     }
+    workforce = workforce_summary(results, confidence)  # only with turnover (docs/outputs.md)
+    if workforce is not None:
+        summary["workforce"] = workforce
+    return summary
 
 
 def summary_json(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> str:
