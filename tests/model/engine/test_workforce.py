@@ -174,3 +174,24 @@ def test_bad_turnover_is_one_line() -> None:
     with pytest.raises(ScenarioError) as info:
         with_overrides(queue_scenario(), {"roles.server.turnover": {"leaving_rate_per_year": -1}})
     assert any("turnover.leaving_rate_per_year" in line for line in info.value.lines)
+
+
+def test_baseline_with_nobody_leaving_gives_the_same_numbers(baseline) -> None:
+    """Every role driven by the workforce module, but nobody leaves and nobody learns: the
+    KPIs of the baseline are unchanged, number for number."""
+    short = with_overrides(baseline, {"horizon_years": 1})
+    still = with_overrides(
+        short, {f"roles.{r}.turnover": {"leaving_rate_per_year": 0} for r in short.roles}
+    )
+    a, b = run_replication(short, short.seed, 0), run_replication(still, short.seed, 0)
+    for key, value in a.kpis.items():
+        assert b.kpis[key] == value or (math.isnan(value) and math.isnan(b.kpis[key])), key
+
+
+def test_summary_has_no_workforce_block_without_turnover(baseline) -> None:
+    from model.results import summary_dict
+
+    runs = run_replications(with_overrides(baseline, {"horizon_years": 0.5}), replications=2)
+    summary = summary_dict(runs)
+    assert "workforce" not in summary
+    assert not any(k.startswith(("fte_", "vacancy_", "leavers_")) for k in summary["kpis"])
