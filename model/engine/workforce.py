@@ -375,10 +375,8 @@ class Workforce:
                 "establishment": rf.establishment,
             }
             for key, values in curves.items():
-                for w in range(n_weeks):
-                    series[key][w, j] = _area(rf.times, values, edges[w], edges[w + 1]) / (
-                        edges[w + 1] - edges[w]
-                    )
+                if n_weeks:
+                    series[key][:, j] = np.diff(_integral(rf.times, values, edges)) / DAYS_PER_WEEK
             for key, value in _figures(rf, a, b).items():
                 kpis[f"{key}.{name}"] = value / years if key in _RATES else value
             for label, (start, end) in financial_years(self.scenario, a, b).items():
@@ -421,6 +419,16 @@ def _figures(rf: _RoleForce, a: float, b: float) -> dict[str, float]:
         "handovers_per_year": float(sum(n for n, _ in handed)),
         "handovers_queued_per_year": float(sum(q for _, q in handed)),
     }
+
+
+def _integral(times: list[float], values: list[float], xs: np.ndarray) -> np.ndarray:
+    """The integral from ``times[0]`` to each of ``xs`` of the step function that is
+    ``values[i]`` from ``times[i]`` (``xs`` at or after ``times[0]``)."""
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=float)
+    cumulative = np.concatenate(([0.0], np.cumsum(v[:-1] * np.diff(t))))
+    i = np.searchsorted(t, xs, side="right") - 1
+    return cumulative[i] + v[i] * (xs - t[i])
 
 
 def _area(times: list[float], values: list[float], a: float, b: float) -> float:
