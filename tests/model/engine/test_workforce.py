@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.engine.unit import run_replication
 from model.engine.workforce import effective_fraction, financial_years, in_post_fraction
@@ -195,3 +197,41 @@ def test_summary_has_no_workforce_block_without_turnover(baseline) -> None:
     summary = summary_dict(runs)
     assert "workforce" not in summary
     assert not any(k.startswith(("fte_", "vacancy_", "leavers_")) for k in summary["kpis"])
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    rate=st.floats(0.0, 3.0),
+    tenure=st.one_of(st.none(), st.floats(0.2, 3.0)),
+    lead=st.floats(0.0, 200.0),
+    share=st.floats(0.1, 1.0),
+    fte=st.sampled_from([1.0, 2.5, 4.0]),
+    replaced=st.booleans(),
+)
+def test_any_turnover_keeps_the_books(rate, tenure, lead, share, fte, replaced) -> None:
+    """Whatever the turnover: cases balance, nobody is in post beyond the posts funded, and
+    effective FTE never exceeds FTE in post."""
+    turnover = {
+        "leaving_rate_per_year": rate,
+        "fixed_tenure_years": tenure,
+        "replaced": replaced,
+        "replacement_lead_time_days": lead,
+        "ramp_up": [{"months": 1, "effort_share": share}],
+    }
+    scenario = queue_scenario(
+        servers=fte,
+        arrivals_per_day=0.8,
+        horizon_years=1,
+        warmup_days=0,
+        roles__server__caseload_cap_per_fte=3,
+        roles__server__turnover=turnover,
+        stages__service__holds_caseload=True,
+    )
+    r = run_replication(scenario, 3, 0)
+    k = r.kpis
+    assert k["conservation_gap"] == 0
+    in_post, effective = r.series["fte_in_post"][:, 0], r.series["fte_effective"][:, 0]
+    assert np.all(in_post <= r.series["establishment"][:, 0] + 1e-9)
+    assert np.all(effective <= in_post + 1e-9)
+    assert 0 <= k["vacancy_share.server"] <= 1
+    assert k["handovers_queued_per_year.server"] <= k["handovers_per_year.server"]
