@@ -127,6 +127,8 @@ def _print_report(results: RunResults) -> None:
         )
     out.print(table)
 
+    _print_workforce(results)  # only when a role has turnover (issue #18)
+
     status = results.target_status()
     if len(status):
         table = Table(title="Service targets")
@@ -172,6 +174,44 @@ def _print_report(results: RunResults) -> None:
             f"{waiting} still waiting at the end.",
             highlight=False,
         )
+
+
+def _print_workforce(results: RunResults) -> None:
+    """Posts funded, people in post and what turnover costs, for roles with a turnover block."""
+    from model.workforce_outputs import has_workforce
+
+    if not has_workforce(results):
+        return
+    summary = results.summary()
+    table = Table(title="Workforce (roles with turnover; averages over the horizon)")
+    for column in (
+        "role",
+        "posts",
+        "FTE in post",
+        "effective FTE",
+        "vacancy",
+        "leavers a year",
+        "hand-overs a year",
+    ):
+        table.add_column(column, justify="left" if column == "role" else "right")
+    for name, role in results.scenario.roles.items():
+        if role.turnover is None:
+            continue
+        in_post = _ci(summary, f"fte_in_post_mean.{name}")
+        effective = _ci(summary, f"fte_effective_mean.{name}")
+        vacancy = _ci(summary, f"vacancy_share.{name}", 0, 100.0)
+        leavers = _ci(summary, f"leavers_per_year.{name}")
+        handovers = _ci(summary, f"handovers_per_year.{name}", 1)
+        table.add_row(
+            role.title,
+            _fmt(summary.loc[f"establishment_mean.{name}", "mean"], 1),
+            " ".join(in_post),
+            " ".join(effective),
+            f"{vacancy[0]}% {vacancy[1]}%".strip() if vacancy[1] else f"{vacancy[0]}%",
+            " ".join(leavers),
+            " ".join(handovers),
+        )
+    out.print(table)
 
 
 def run(

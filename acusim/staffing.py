@@ -292,6 +292,7 @@ def register(app: typer.Typer) -> None:
                     executor=pool,
                 )
                 plan = recruitment_plan(scenario, result, when)
+        pipeline = _pipeline(scenario, result, when)  # workforce hook: None without turnover
         if out_dir is not None:
             from planning.staffing.charts import write_staffing_outputs
 
@@ -299,6 +300,7 @@ def register(app: typer.Typer) -> None:
                 written = write_staffing_outputs(result, out_dir, plan, failures)
             except OSError as exc:
                 fail([f"{out_dir}: cannot write results ({exc.strerror or exc})"], EXIT_FAILED)
+            written += _write_workforce(out_dir, result, pipeline)
             err.print(f"Wrote {', '.join(p.name for p in written)} to {out_dir}", highlight=False)
         if json_output:
             from planning.staffing.recommend import json_records
@@ -307,9 +309,12 @@ def register(app: typer.Typer) -> None:
             if plan is not None:
                 document["recruitment"] = json_records(plan)
                 document["first_failures"] = json_records(failures)
+            if pipeline is not None:
+                document["pipeline"] = json_records(pipeline)
             sys.stdout.write(json.dumps(document, indent=2) + "\n")
         else:
             _print_staffing(out, scenario, result, failures, plan, when)
+            _print_workforce(out, result, pipeline)
         if not result.feasible:
             raise typer.Exit(EXIT_INFEASIBLE)
 
@@ -608,6 +613,102 @@ def _print_staffing(out, scenario: Scenario, result, failures, plan, when) -> No
     for note in result.notes:
         out.print(f"Note: {note}", highlight=False)
     out.print(result.message, highlight=False)
+
+
+# --------------------------------------------------------------------------- workforce (#18)
+
+
+def _pipeline(scenario: Scenario, result, when: dt.date | None) -> pd.DataFrame | None:
+    if when is None or result.workforce is None:
+        return None
+    from planning.staffing.establishment import pipeline_plan
+
+    return pipeline_plan(
+        scenario, result.roles, result.current, result.recommended, result.workforce, when
+    )
+
+
+def _write_workforce(out_dir: Path, result, pipeline: pd.DataFrame | None) -> list[Path]:
+    """establishment.csv (and pipeline.csv with --by) when a role has turnover."""
+    from planning.staffing.charts import write_csv
+
+    written = []
+    if result.workforce is not None:
+        written.append(write_csv(result.workforce, out_dir / "establishment.csv"))
+    if pipeline is not None:
+        written.append(write_csv(pipeline, out_dir / "pipeline.csv"))
+    return written
+
+
+def _print_workforce(out, result, pipeline: pd.DataFrame | None) -> None:
+    """Posts funded beside the FTE in post they give, today and recommended (turnover only)."""
+    if result.workforce is None:
+        return
+    table = Table(
+        title="Establishment (posts funded) and FTE in post, with turnover "
+        f"({result.confirmation_replications} replications, {result.confidence:.0%} CI)"
+    )
+    for column in (
+        "role",
+        "posts now",
+        "FTE in post now",
+        "posts recommended",
+        "FTE in post",
+        "effective FTE",
+        "vacancy",
+        "leavers a year",
+    ):
+        table.add_column(column, justify="left" if column == "role" else "right")
+    for row in result.workforce.to_dict("records"):
+        table.add_row(
+            row["title"],
+            f"{row['posts_current']:g}",
+            _pm(
+                row["fte_in_post_mean_current"],
+                row["fte_in_post_mean_current_ci_low"],
+                row["fte_in_post_mean_current_ci_high"],
+            ),
+            f"{row['posts_recommended']:g}",
+            _pm(
+                row["fte_in_post_mean_recommended"],
+                row["fte_in_post_mean_recommended_ci_low"],
+                row["fte_in_post_mean_recommended_ci_high"],
+            ),
+            _pm(
+                row["fte_effective_mean_recommended"],
+                row["fte_effective_mean_recommended_ci_low"],
+                row["fte_effective_mean_recommended_ci_high"],
+            ),
+            f"{_fmt(100 * row['vacancy_share_recommended'], 0)}%",
+            _pm(
+                row["leavers_per_year_recommended"],
+                row["leavers_per_year_recommended_ci_low"],
+                row["leavers_per_year_recommended_ci_high"],
+            ),
+        )
+    out.print(table)
+    if pipeline is None:
+        return
+    table = Table(title="Recruitment pipeline with turnover")
+    for column in (
+        "role",
+        "extra posts",
+        "start recruiting by",
+        "for full capacity by",
+        "replacements a year",
+        "vacancy per leaver (days)",
+    ):
+        table.add_column(column, justify="left" if column == "role" else "right")
+    for row in pipeline.to_dict("records"):
+        table.add_row(
+            row["title"],
+            f"{row['extra_posts']:+g}",
+            str(row["start_recruiting_by"] or "-") + (" (LATE)" if row["late"] else ""),
+            str(row["start_for_full_capacity_by"] or "-"),
+            _fmt(row["replacements_per_year"], 1),
+            _fmt(row["replacement_lead_time_days"], 0),
+        )
+    out.print(table)
 
 
 def _verdict(row: pd.Series) -> str:

@@ -21,6 +21,7 @@ from model.files import write_atomic
 from model.overload import all_stage_waits, first_action_waits
 from model.replications import DEFAULT_CONFIDENCE, RunResults, estimate
 from model.scenario import CATEGORIES
+from model.workforce_outputs import workforce_summary
 
 SUMMARY_SCHEMA = "acusim.summary/1"
 
@@ -44,7 +45,7 @@ def summary_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) ->
     """Everything a reader needs to trust and reproduce the headline figures."""
     scenario = results.scenario
     targets = results.target_status(confidence)
-    return {
+    summary = {
         "schema": SUMMARY_SCHEMA,
         "package_version": package_version(),
         "scenario": {
@@ -79,6 +80,10 @@ def waits_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> d
         },
         "first_action": first_action_waits(results, confidence),
     }
+    workforce = workforce_summary(results, confidence)  # only with turnover (docs/outputs.md)
+    if workforce is not None:
+        summary["workforce"] = workforce
+    return summary
 
 
 def summary_json(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> str:

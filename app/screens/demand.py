@@ -13,6 +13,7 @@ import streamlit as st
 
 from app import charts, runs, state, ui, views
 from app.i18n import number, percent, t
+from app.workforce_view import workforce_view
 from model.compare import paired_differences
 from model.replications import RunResults
 from model.scenario import MonitoringSource, Scenario, with_overrides
@@ -239,6 +240,7 @@ ui.scenario_banner(scenario)
 results = runs.results_or_stop(scenario, state.workers())
 ui.show_view(views.referrals(results))
 ui.show_view(hours_view(results))
+ui.show_view(workforce_view(results))  # staff in post beside demand (roles with turnover)
 
 ui.section(t("demand.monitoring_title"))
 st.markdown(t("demand.monitoring_intro"))

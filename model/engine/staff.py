@@ -51,12 +51,13 @@ class Task:
 
 
 class _Server:
-    __slots__ = ("retiring", "task", "weight")
+    __slots__ = ("retiring", "share", "task", "weight")
 
     def __init__(self, weight: float) -> None:
         self.weight = weight
         self.task: Task | None = None
         self.retiring = False
+        self.share = 1.0  # share of the full work rate (a new starter's ramp-up: workforce.py)
 
 
 def server_weights(fte: float) -> list[float]:
@@ -133,6 +134,33 @@ class StaffPool:
                 self.on_duty_fte += weight
                 self._give_work(server)
 
+    # ------------------------------------------------------------ workforce hook
+    # Used by model.engine.workforce for roles with turnover, instead of set_fte: one
+    # server per post-holder, who joins, learns (a rate share) and leaves individually.
+    def add_server(self, weight: float, share: float = 1.0) -> _Server:
+        """A post-holder joins: a server of ``weight`` FTE working at ``share`` of the rate."""
+        self._advance()
+        server = _Server(weight)
+        server.share = share
+        self._active.append(server)
+        self.on_duty_fte += weight
+        self._give_work(server)
+        return server
+
+    def retire_server(self, server: _Server) -> None:
+        """A post-holder leaves: at once if idle, else after the task in hand."""
+        self._advance()
+        self._active.remove(server)
+        if server.task is None:
+            self._idle.remove(server)
+            self.on_duty_fte -= server.weight
+        else:
+            server.retiring = True
+
+    def set_rate_share(self, server: _Server, share: float) -> None:
+        """A post-holder's work rate changes (ramp-up); it applies from their next task."""
+        server.share = share
+
     # ------------------------------------------------------------ work
     def request(self, key: tuple, task: Task) -> simpy.Event:
         """Queue ``task`` under ``key`` (smaller first); the returned event fires when finished.
@@ -154,7 +182,7 @@ class StaffPool:
         self.busy_fte += server.weight
         task.started = self.env._now
         self._on_start(task)
-        duration = task.hours / (server.weight * self.hours_per_day)
+        duration = task.hours / (server.weight * server.share * self.hours_per_day)
         finished = Timeout(self.env, duration, task)
         finished.callbacks.append(self._finish)
         return finished

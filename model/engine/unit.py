@@ -36,6 +36,7 @@ from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_att
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
 from model.engine.streams import Streams
+from model.engine.workforce import Workforce
 from model.scenario import CATEGORIES, PRIORITIES, Scenario, StaffingChange, days_from_start
 
 if TYPE_CHECKING:
@@ -128,8 +129,11 @@ class UnitModel:
         self.stages = [
             self._make_stage(name, i, group_sizes) for i, name in enumerate(self.stage_names)
         ]
+        # Workforce hook: roles with a turnover block get their people from workforce.py.
+        self.workforce = Workforce.build(self, staffing_schedule)
         for r, role in enumerate(self.role_names):
-            self._schedule_staffing(role, self.pools[r], self.slots.get(role))
+            if self.workforce is None or not self.workforce.manages(role):
+                self._schedule_staffing(role, self.pools[r], self.slots.get(role))
         # Where a route leads: the next stage's runtime, or the index of a closure outcome.
         self._next: dict[str, _StageRuntime | int] = {
             **{name: self.stages[i] for i, name in enumerate(self.stage_names)},
@@ -485,7 +489,7 @@ class UnitModel:
         self.env.run(until=self.report_end)
         kpis = self.recorder.finish([p.areas() for p in self.pools], self.env.now)
         self._add_arrival_kpis(kpis)
-        return ReplicationResult(
+        result = ReplicationResult(
             replication=self.replication,
             kpis=kpis,
             series=self._series(),
@@ -499,6 +503,9 @@ class UnitModel:
             week_start_days=self.report_start + DAYS_PER_WEEK * np.arange(self.recorder.n_weeks),
             cases=self._case_table(),
         )
+        if self.workforce is not None:  # workforce hook: FTE in post, leavers, hand-overs
+            self.workforce.add_results(result)
+        return result
 
     def _window_arrivals(self, name: str) -> np.ndarray:
         times = self._arrivals[name][0] if name in self._arrivals else np.empty(0)

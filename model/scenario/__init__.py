@@ -29,6 +29,7 @@ from model.scenario.contract import (
     Stage,
     StepModifier,
     StrictModel,
+    Turnover,
     days_from_start,
 )
 from model.scenario.loading import (
@@ -73,6 +74,7 @@ __all__ = [
     "Stage",
     "StepModifier",
     "StrictModel",
+    "Turnover",
     "days_from_start",
     "load_scenario",
     "parse_yaml_text",

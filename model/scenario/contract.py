@@ -144,6 +144,88 @@ class StaffingChange(StrictModel):
         return self
 
 
+DAYS_PER_MONTH = 365.0 / 12.0
+"""Length of a month in the ramp-up of new post-holders (days)."""
+
+
+class RampUpStep(StrictModel):
+    """One step of a new post-holder's first months: a reduced caseload and work rate."""
+
+    months: float = Field(gt=0, le=60, description="How long this step lasts (months).")
+    effort_share: float = Field(
+        gt=0,
+        le=1,
+        description="Share of a fully capable post-holder's casework rate (learning the job).",
+    )
+    caseload_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Share of a full caseload (places under `caseload_cap_per_fte`) the new "
+        "post-holder carries (default: `effort_share`).",
+    )
+    training_abstraction: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="Extra share of the new post-holder's casework time lost to courses in this "
+        "step, on top of the role's `abstraction_rate` (the work rate is `effort_share` x (1 - "
+        "this)).",
+    )
+
+    @property
+    def rate_share(self) -> float:
+        """Share of a full post-holder's casework rate delivered in this step."""
+        return self.effort_share * (1.0 - self.training_abstraction)
+
+    @property
+    def places_share(self) -> float:
+        """Share of a full caseload carried in this step."""
+        return self.effort_share if self.caseload_share is None else self.caseload_share
+
+
+class Turnover(StrictModel):
+    """People leave, rotate and are replaced; new post-holders learn (model.engine.workforce).
+
+    With a turnover block the role's `fte` (and its staffing plan) is the **establishment**,
+    the posts funded; the people in post move in and out of them over time."""
+
+    leaving_rate_per_year: float = Field(
+        ge=0,
+        le=5,
+        description="Share of post-holders leaving the unit a year for any reason (resignation, "
+        "retirement, transfer, promotion): each leaves after an exponential time with this rate.",
+    )
+    fixed_tenure_years: float | None = Field(
+        default=None,
+        gt=0,
+        le=40,
+        description="If set, a post-holder still in post after this long is rotated out "
+        "(tenure policy for specialist posts); today's post-holders are part-way through theirs.",
+    )
+    replaced: bool = Field(
+        default=True,
+        description="Whether a leaver's post is filled again (false: it stays vacant).",
+    )
+    replacement_lead_time_days: float | None = Field(
+        default=None,
+        ge=0,
+        le=3650,
+        description="Days a post stays vacant before the replacement starts (default: the role's "
+        "`recruitment_lead_time_days`; shorter for an internal transfer).",
+    )
+    ramp_up: list[RampUpStep] = Field(
+        default_factory=list,
+        description="A new post-holder's first months, in order; fully capable after the last "
+        "step (empty: fully capable at once).",
+    )
+
+    @property
+    def ramp_up_days(self) -> float:
+        """Days from a new post-holder's start until they are fully capable."""
+        return sum(step.months for step in self.ramp_up) * DAYS_PER_MONTH
+
+
 class Role(StrictModel):
     """A skill the unit needs (e.g. DC investigator) and how much of it there is."""
 
@@ -183,6 +265,11 @@ class Role(StrictModel):
         ge=0,
         le=3_650,
         description="Days from deciding to recruit to a competent post-holder (at most ten years).",
+    )
+    turnover: Turnover | None = Field(
+        default=None,
+        description="Leaving, rotation, replacement and ramp-up of post-holders (none: posts "
+        "stay filled by fully capable people, and `fte` is the FTE in post).",
     )
 
     @property
@@ -861,6 +948,9 @@ class Scenario(StrictModel):
             del data["limits"]  # likewise for the limits
         for words in DISPLAY_ONLY:  # titles in other languages do not change what runs
             data.pop(words, None)
+        for role in data["roles"].values():
+            if role.get("turnover") is None:
+                role.pop("turnover", None)  # no turnover: hashes stay as before the section
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -19,7 +19,7 @@ from model.scenario import contract as s
 
 SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("The scenario", [s.Scenario]),
-    ("Roles and staffing", [s.Role, s.StaffingChange]),
+    ("Roles and staffing", [s.Role, s.StaffingChange, s.Turnover, s.RampUpStep]),
     (
         "Referral sources (`kind: rate` or `kind: monitoring`)",
         [s.RateSource, s.MonitoringSource, s.RolloutStep, s.AttributeMix],

@@ -35,6 +35,11 @@ from model.replications import one_sided_bound, process_pool
 from model.scenario import Scenario, ScenarioError
 from planning.staffing import report as staffing_report
 from planning.staffing.analytic import FTE_TOLERANCE, analytic_staffing, snap_up
+from planning.staffing.establishment import (
+    analytic_in_posts,
+    establishment_note,
+    establishment_table,
+)
 from planning.staffing.precision import PrecisionRule, sequential_replications
 from planning.staffing.result import SearchProgress, StaffingResult, json_records
 from planning.staffing.runs import (
@@ -222,7 +227,7 @@ def search_staffing(
     when = from_date or base.start_date
     current_all = {r: fte_at(base, r, when) for r in base.roles}
     current = {r: current_all[r] for r in searched}
-    analytic = analytic_staffing(base)
+    analytic = analytic_in_posts(base, analytic_staffing(base))  # workforce hook: posts
     space, notes = _space(base, analytic, searched, current, max_fte)
     guess = _clip_to_grid(space, analytic.set_index("role")["suggested_fte"].to_dict())
     rule = PrecisionRule(
@@ -516,6 +521,18 @@ def _search(
             f"replications at the answer for: {', '.join(missed)} (see precision_by_target; "
             "more replications: max_replications or --replications)"
         )
+    # Workforce hook: with turnover the answer is in posts; what they give in post.
+    workforce = establishment_table(
+        scenario,
+        list(space.roles),
+        current,
+        candidate,
+        runner.kpis(None, final_seed, final_n),
+        runner.kpis(candidate, final_seed, final_n),
+        judge.confidence,
+    )
+    if workforce is not None:
+        notes.append(establishment_note(workforce))
     state["phase"] = "done"
     return StaffingResult(
         scenario_name=scenario.name,
@@ -550,4 +567,5 @@ def _search(
         from_date=from_date,
         notes=notes,
         repaired=outcome.repaired,
+        workforce=workforce,
     )

@@ -75,6 +75,7 @@ class StaffingResult:
     from_date: dt.date | None = None
     notes: list[str] = field(default_factory=list)
     repaired: bool = False
+    workforce: pd.DataFrame | None = None  # posts vs FTE in post (planning.staffing.establishment)
 
     @property
     def brute_force_evaluations(self) -> int:
@@ -108,7 +109,7 @@ class StaffingResult:
         """A JSON-ready summary (NaN as null, dates as ISO text)."""
 
         records = json_records
-        return {
+        document = {
             "schema": "acusim.staffing/1",
             "scenario": self.scenario_name,
             "from_date": None if self.from_date is None else self.from_date.isoformat(),
@@ -144,6 +145,9 @@ class StaffingResult:
             "ranges": records(self.ranges),
             "analytic": records(self.analytic),
         }
+        if self.workforce is not None:  # only with turnover: posts beside FTE in post
+            document["establishment"] = records(self.workforce)
+        return document
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
