@@ -69,6 +69,10 @@ def summary_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) ->
         ],
         "waits": waits_dict(results, confidence),
     }
+    workforce = workforce_summary(results, confidence)  # only with turnover (docs/outputs.md)
+    if workforce is not None:
+        summary["workforce"] = workforce
+    return summary
 
 
 def waits_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
@@ -80,10 +84,6 @@ def waits_dict(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> d
         },
         "first_action": first_action_waits(results, confidence),
     }
-    workforce = workforce_summary(results, confidence)  # only with turnover (docs/outputs.md)
-    if workforce is not None:
-        summary["workforce"] = workforce
-    return summary
 
 
 def summary_json(results: RunResults, confidence: float = DEFAULT_CONFIDENCE) -> str:
