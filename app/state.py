@@ -33,6 +33,8 @@ from model.scenario import (
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = ROOT / "scenarios"
 DEFAULT_SCENARIO = "baseline.yaml"
+MAIN_OPTION = "full_mobile_monitoring.yaml"
+"""The option the PCC's letter asks about: listed right after today, so Compare offers it first."""
 
 BASE_KEY = "state:base"
 ORIGIN_KEY = "state:origin"
@@ -50,9 +52,10 @@ class Origin:
 
 
 def shipped_scenarios() -> list[str]:
-    """Scenario files shipped in ``scenarios/``, the default one first."""
+    """Scenario files shipped in ``scenarios/``: today first, then the main option, then the
+    rest by name."""
     names = sorted(p.name for p in SCENARIOS_DIR.glob("*.yaml"))
-    return sorted(names, key=lambda n: n != DEFAULT_SCENARIO)
+    return sorted(names, key=lambda n: (n != DEFAULT_SCENARIO, n != MAIN_OPTION))
 
 
 @st.cache_data(show_spinner=False)

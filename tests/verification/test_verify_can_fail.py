@@ -14,6 +14,7 @@ from scipy import stats
 
 import model.engine.kpis
 import model.engine.sources
+import model.engine.staff
 import model.engine.unit
 from model.engine.sources import day_edges, expected_counts
 from verification.checks import (
@@ -42,12 +43,13 @@ def test_a_rate_ten_percent_too_high_fails_the_arrivals_check(monkeypatch, basel
 
 
 def test_a_queue_served_in_reverse_priority_fails_the_priority_check(monkeypatch, baseline):
-    def reversed_key(self, stage, case, rank_override=None):
-        self._seq += 1
-        rank = -case.priority if rank_override is None else rank_override
-        return (stage.precedence, rank, self._seq)
+    original = model.engine.staff.StaffPool.request
 
-    monkeypatch.setattr(model.engine.unit.UnitModel, "_key", reversed_key)
+    def reversed_priority(self, key, task):
+        precedence, rank, order = key  # the engine's queue key (unit.py, _work)
+        return original(self, (precedence, -rank, order), task)
+
+    monkeypatch.setattr(model.engine.staff.StaffPool, "request", reversed_priority)
     report = run_checks(baseline, IN_PROCESS, groups=["priority"])
     assert {"priority.high.mean_wait", "priority.low.mean_wait"} <= _failed(report)
 
