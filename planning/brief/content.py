@@ -288,6 +288,15 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
                     lead=lead,
                 )
             blocks.append(Block("p", text))
+    for i, fig in enumerate(figures.all):
+        over = [
+            w.name("stages", k, fig.scenario.stages[k].title)
+            for k, v in fig.waits.items()
+            if v.status == OVERLOADED
+        ]
+        if over:
+            text = w("msg_overloaded_key", scenario=_label(fig, i == 0, w), stages="; ".join(over))
+            blocks.append(Block("p", text))
     s = figures.sensitivity
     if len(s) and s["swing"].iloc[0] > 0:
         blocks.append(Block("p", w("msg_sensitivity", factor=w(f"f_{s['factor'].iloc[0]}"))))
@@ -672,7 +681,7 @@ def workforce_capacity_blocks(figures: BriefFigures, w: Words) -> list[Block]:
         w("col_role"),
         w("col_scenario"),
         w("col_posts"),
-        w("col_in_post"),
+        w("col_fte_in_post"),
         w("col_effective"),
         w("col_vacancy"),
         w("col_leavers"),
