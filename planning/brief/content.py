@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from model import formats
+from model import formats, workforce_outputs
 from model.overload import NOT_REACHED, OVERLOADED, SETTLED, StageWaits
 from model.replications import Estimate, estimate
 from model.results import financial_year_label
@@ -896,8 +896,38 @@ def tables_frame(figures: BriefFigures) -> dict[str, pd.DataFrame]:
     all_years = pd.concat(years, ignore_index=True)
     all_cases = pd.concat(cases, ignore_index=True)
     cat = all_cases["metric"] == "referrals_by_category"
-    return {
+    frames = {
         "financial_years.csv": pd.concat([all_years, all_cases[~cat]], ignore_index=True),
         "categories.csv": all_cases[cat].reset_index(drop=True),
         "sensitivity.csv": figures.sensitivity.assign(scenario=figures.sensitivity_option),
+        "waits.csv": pd.DataFrame(_waits_records(figures)),
     }
+    workforce = [
+        workforce_outputs.financial_year_table(f.run).assign(scenario=f.scenario.name)
+        for f in figures.all
+        if f.workforce is not None
+    ]
+    if workforce:  # only with turnover
+        frames["workforce.csv"] = pd.concat(workforce, ignore_index=True)
+    return frames
+
+
+def _waits_records(figures: BriefFigures) -> list[dict[str, Any]]:
+    """One row per scenario and worked stage: the censored waits and the verdict."""
+    rows = []
+    for f in figures.all:
+        for stage, waits in f.waits.items():
+            row: dict[str, Any] = {"scenario": f.scenario.name, "stage": stage}
+            row["status"] = waits.status
+            for name, e in (
+                ("median_days", waits.median),
+                ("p90_days", waits.p90),
+                ("still_waiting_end", waits.waiting_end),
+                ("still_waiting_share", waits.waiting_end_share),
+                ("queue_growth_per_year", waits.growth_per_year),
+            ):
+                row.update({f"{name}_{k}": v for k, v in e.as_dict().items()})
+            row["median_undefined_in"] = waits.median_undefined_in
+            row["p90_undefined_in"] = waits.p90_undefined_in
+            rows.append(row)
+    return rows

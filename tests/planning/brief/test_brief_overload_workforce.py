@@ -148,3 +148,15 @@ def test_the_new_rows_hold_no_catalogue_text_of_the_other_language(figures, tmp_
         assert [f for f in _fragments(other) - own if f in text] == []
         assert catalogue(lang)["t_workforce"] in text
         assert catalogue(lang)["wait_overloaded_cell"] in text
+
+
+def test_the_csv_files_hold_the_waits_and_only_with_turnover_the_workforce(figures, plain):
+    from planning.brief.content import tables_frame
+
+    frames = tables_frame(figures)
+    waits = frames["waits.csv"].set_index(["scenario", "stage"])
+    assert waits.loc[("brief_tiny_overloaded", "review"), "status"] == OVERLOADED
+    assert waits.loc[("brief_tiny", "review"), "status"] == SETTLED
+    workforce = frames["workforce.csv"]
+    assert set(workforce["scenario"]) == {"brief_tiny_turnover"}
+    assert "workforce.csv" not in tables_frame(plain)
