@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from model import formats
+from model import formats, workforce_outputs
+from model.overload import NOT_REACHED, OVERLOADED, SETTLED, StageWaits
 from model.replications import Estimate, estimate
 from model.results import financial_year_label
 from model.scenario import CATEGORIES
@@ -129,13 +130,21 @@ def _fy_rows(
     keys: list[tuple[str, str]],
     digits: int = 1,
     percent: bool = False,
+    instead: Any = None,
 ) -> list[list[str]]:
     """Rows (item, scenario, one cell a financial year) for a metric's keys; ``percent``
-    shows shares as percentages."""
+    shows shares as percentages; ``instead(fig, key)``, when it returns words, fills a row's
+    cells with them instead of figures (an overloaded stage's waits)."""
     rows = []
     years = figures.financial_years
     for key, title in keys:
         for i, fig in enumerate(figures.all):
+            words = instead(fig, key) if instead else None
+            if words:
+                rows.append(
+                    [title if i == 0 else "", _label(fig, i == 0, w), *[words] * len(years)]
+                )
+                continue
             frame = getattr(fig, table)
             part = frame[(frame["metric"] == metric) & (frame["key"] == key)].set_index(
                 "financial_year"
@@ -279,6 +288,15 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
                     lead=lead,
                 )
             blocks.append(Block("p", text))
+    for i, fig in enumerate(figures.all):
+        over = [
+            w.name("stages", k, fig.scenario.stages[k].title)
+            for k, v in fig.waits.items()
+            if v.status == OVERLOADED
+        ]
+        if over:
+            text = w("msg_overloaded_key", scenario=_label(fig, i == 0, w), stages="; ".join(over))
+            blocks.append(Block("p", text))
     s = figures.sensitivity
     if len(s) and s["swing"].iloc[0] > 0:
         blocks.append(Block("p", w("msg_sensitivity", factor=w(f"f_{s['factor'].iloc[0]}"))))
@@ -361,6 +379,7 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
             ]
         )
     out.append(Block("table", header=header, rows=rows))
+    out += workforce_year_blocks(figures, w)
     out.append(Block("h2", w("t_backlog")))
     out.append(
         Block(
@@ -370,12 +389,22 @@ def section_two(figures: BriefFigures, w: Words) -> list[Block]:
         )
     )
     stages = [(k, w.name("stages", k, s.title)) for k, s in base.stages.items() if s.role]
+    out += waits_blocks(figures, w, stages)
     out.append(Block("h2", w("t_waits")))
     out.append(
         Block(
             "table",
             header=header,
-            rows=_fy_rows(figures, w, "case_years", "wait_mean_days", stages),
+            rows=_fy_rows(
+                figures,
+                w,
+                "case_years",
+                "wait_mean_days",
+                stages,
+                instead=lambda fig, key: (
+                    w("wait_overloaded_cell") if _overloaded(fig, key) else None
+                ),
+            ),
         )
     )
     inv = base.reporting.investigation_stage
@@ -426,6 +455,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
             rows=_fy_rows(figures, w, "years", "utilisation", roles, 0, True),
         )
     )
+    out += workforce_capacity_blocks(figures, w)
     out += [Block("h2", w("s3_3")), Block("p", w("s3_3_text"))]
     head = [w("col_role"), w("col_fte_now")]
     for i, f in enumerate(figures.all):
@@ -446,6 +476,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
     out += [Block("h2", w("s3_4")), Block("p", w("s3_4_text"))]
     for i, f in enumerate(figures.all):
         out.append(Block("h3", _label(f, i == 0, w)))
+        out += establishment_blocks(f, figures, w)
         plan = f.plan[f.plan["extra_fte"] > 0]
         if plan.empty:
             out.append(Block("p", w("none_needed")))
@@ -473,6 +504,272 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
         ]
         out.append(Block("table", header=head, rows=rows))
     return out
+
+
+def _overloaded(fig: ScenarioFigures, stage: str) -> bool:
+    waits = fig.waits.get(stage)
+    return waits is not None and waits.status == OVERLOADED
+
+
+def _pm_est(w: Words, e: Estimate, digits: int, full_n: int, scale: float = 1.0) -> str:
+    """An estimate as ``mean ± half-width`` (``(n=k)`` on fewer replications than the run)."""
+    return w.pm(scale * e.mean, scale * e.half_width, digits, e.n, full_n)
+
+
+def _pct_pm(w: Words, mean: float | None, half: float | None, n: int, full_n: int) -> str:
+    """A share as a percentage with its half-width (the FY tables' style)."""
+    if mean is None or math.isnan(mean):
+        return formats.MISSING
+    text = w.pm(100 * mean, math.nan if half is None else 100 * half, 1)
+    text = (text.replace(" ±", "% ±") if " ±" in text else text) + "%"
+    return text + (f" (n={n})" if n < full_n else "")
+
+
+def _wait_cell(waits: StageWaits, e: Estimate, undefined_in: int, w: Words, full_n: int) -> str:
+    """A censored quantile: the figure, or words where it has none (over half still
+    waiting in every replication), marked as a lower bound where some replications lack it."""
+    if undefined_in >= waits.replications or e.n == 0 or math.isnan(e.mean):
+        return w("wait_not_reached_cell")
+    text = _pm_est(w, e, 1, full_n)
+    if undefined_in:
+        text += " " + w("wait_lower_bound", k=undefined_in, n=waits.replications)
+    return text
+
+
+def waits_blocks(figures: BriefFigures, w: Words, stages: list[tuple[str, str]]) -> list[Block]:
+    """Each worked stage's waits over the whole period, counting the cases still waiting
+    (Kaplan-Meier, :mod:`model.overload`), and, where a stage's queue grows without bound,
+    words instead of a wait: no settled wait is printed for an overloaded stage."""
+    out = [Block("h2", w("t_waits_km")), Block("p", w("waits_km_text"))]
+    head = [
+        w("col_stage"),
+        w("col_scenario"),
+        w("col_median_wait"),
+        w("col_p90_wait"),
+        w("col_still_waiting"),
+        w("col_queue"),
+    ]
+    rows, notes = [], []
+    full_n = figures.replications
+    for key, title in stages:
+        for i, fig in enumerate(figures.all):
+            waits = fig.waits.get(key)
+            label = _label(fig, i == 0, w)
+            first = title if i == 0 else ""
+            if waits is None or waits.status == NOT_REACHED:
+                rows.append([first, label, *[formats.MISSING] * 3, w("queue_not_reached")])
+                continue
+            still = w(
+                "still_waiting",
+                count=_pm_est(w, waits.waiting_end, 0, full_n),
+                share=w.pct(waits.waiting_end_share.mean),
+            )
+            growth = w.num(waits.growth_per_year.mean / 12, 0)
+            if waits.status == OVERLOADED:
+                cell = w("wait_overloaded_cell")
+                rows.append([first, label, cell, cell, still, w("queue_overloaded", growth=growth)])
+                notes.append(
+                    w(
+                        "msg_overloaded",
+                        stage=title,
+                        scenario=label,
+                        growth=growth,
+                        waiting=w.num(waits.waiting_end.mean, 0),
+                    )
+                )
+                continue
+            queue = w("queue_settled") if waits.status == SETTLED else w("queue_undetermined")
+            rows.append(
+                [
+                    first,
+                    label,
+                    _wait_cell(waits, waits.median, waits.median_undefined_in, w, full_n),
+                    _wait_cell(waits, waits.p90, waits.p90_undefined_in, w, full_n),
+                    still,
+                    queue,
+                ]
+            )
+    out.append(Block("table", header=head, rows=rows))
+    out += [Block("p", text) for text in notes]
+    return out
+
+
+def _fy_code(year: int) -> str:
+    """The workforce block's label of a financial year (``2027`` -> ``2027-28``)."""
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def _workforce_year(fig: ScenarioFigures, role: str, year: int) -> dict[str, Any] | None:
+    block = (fig.workforce or {}).get(role)
+    if block is None:
+        return None
+    for entry in block["financial_years"]:
+        if entry["financial_year"] == _fy_code(year):
+            return entry
+    return None
+
+
+def posts_in_year(entry: dict[str, Any], fallback: float) -> float:
+    """Posts funded (the establishment, time-averaged over the year): FTE in post over the
+    share of time filled; the same in every replication, as the establishment follows the
+    staffing plan. ``fallback`` (the role's FTE) when every post was vacant."""
+    vacancy, in_post = entry["vacancy_share"]["mean"], entry["fte_in_post"]["mean"]
+    if vacancy is None or in_post is None or 1.0 - vacancy <= 1e-9:
+        return fallback
+    return in_post / (1.0 - vacancy)
+
+
+def workforce_year_blocks(figures: BriefFigures, w: Words) -> list[Block]:
+    """Only with turnover in a compared scenario: per role and financial year, FTE in post
+    against posts funded, the share of time posts are vacant and the leavers, each with its
+    interval, from the runs' workforce block (``summary.json``'s)."""
+    roles = figures.turnover_roles
+    if not roles:
+        return []
+    header = _fy_header(figures, w)
+    full_n = figures.replications
+    tables: dict[str, list[list[str]]] = {"in_post": [], "vacancy": [], "leavers": []}
+    for role in roles:
+        for i, fig in enumerate(figures.all):
+            definition = fig.scenario.roles.get(role)
+            title = w.name("roles", role, definition.title if definition else role)
+            cells: dict[str, list[str]] = {k: [] for k in tables}
+            for year in figures.financial_years:
+                entry = _workforce_year(fig, role, year)
+                if entry is None:
+                    for k in cells:
+                        cells[k].append(formats.MISSING)
+                    continue
+                fte = entry["fte_in_post"]
+                posts = posts_in_year(entry, definition.fte if definition else math.nan)
+                cells["in_post"].append(
+                    w(
+                        "in_post_of",
+                        in_post=w.pm(fte["mean"], fte["half_width"], 2, fte["n"], full_n),
+                        posts=w.num(posts, 1),
+                    )
+                )
+                vac = entry["vacancy_share"]
+                cells["vacancy"].append(
+                    _pct_pm(w, vac["mean"], vac["half_width"], vac["n"], full_n)
+                )
+                lv = entry["leavers"]
+                cells["leavers"].append(w.pm(lv["mean"], lv["half_width"], 1, lv["n"], full_n))
+            for k, row in cells.items():
+                tables[k].append([title if i == 0 else "", _label(fig, i == 0, w), *row])
+    return [
+        Block("h2", w("t_workforce")),
+        Block("p", w("workforce_text")),
+        Block("h3", w("t_wf_in_post")),
+        Block("table", header=header, rows=tables["in_post"]),
+        Block("h3", w("t_wf_vacancy")),
+        Block("table", header=header, rows=tables["vacancy"]),
+        Block("h3", w("t_wf_leavers")),
+        Block("table", header=header, rows=tables["leavers"]),
+    ]
+
+
+def workforce_capacity_blocks(figures: BriefFigures, w: Words) -> list[Block]:
+    """The Force Management Statement's capacity part, only with turnover: per role and
+    scenario over the whole period, posts funded, FTE in post and effective FTE, vacancy
+    share, leavers and hand-overs a year (means, intervals, n)."""
+    roles = figures.turnover_roles
+    if not roles:
+        return []
+    full_n = figures.replications
+    head = [
+        w("col_role"),
+        w("col_scenario"),
+        w("col_posts"),
+        w("col_fte_in_post"),
+        w("col_effective"),
+        w("col_vacancy"),
+        w("col_leavers"),
+        w("col_handovers"),
+        w("col_n"),
+    ]
+    rows = []
+    for role in roles:
+        for i, fig in enumerate(figures.all):
+            block = (fig.workforce or {}).get(role)
+            definition = fig.scenario.roles.get(role)
+            title = w.name("roles", role, definition.title if definition else role)
+            first = title if i == 0 else ""
+            if block is None:
+                posts = w.num(definition.fte, 1) if definition else formats.MISSING
+                rows.append(
+                    [first, _label(fig, i == 0, w), posts, w("no_turnover"), *[formats.MISSING] * 5]
+                )
+                continue
+
+            def pm(name: str, digits: int, b: dict[str, Any] = block) -> str:
+                e = b[name]
+                return w.pm(e["mean"], e["half_width"], digits, e["n"], full_n)
+
+            vac = block["vacancy_share"]
+            rows.append(
+                [
+                    first,
+                    _label(fig, i == 0, w),
+                    pm("establishment_mean", 1),
+                    pm("fte_in_post_mean", 2),
+                    pm("fte_effective_mean", 2),
+                    _pct_pm(w, vac["mean"], vac["half_width"], vac["n"], full_n),
+                    pm("leavers_per_year", 1),
+                    pm("handovers_per_year", 1),
+                    str(block["fte_in_post_mean"]["n"]),
+                ]
+            )
+    return [
+        Block("h3", w("t_wf_capacity")),
+        Block("p", w("wf_capacity_text")),
+        Block("table", header=head, rows=rows),
+    ]
+
+
+def establishment_blocks(fig: ScenarioFigures, figures: BriefFigures, w: Words) -> list[Block]:
+    """Only with turnover: the staffing answer in posts funded (establishment) beside the
+    FTE in post they give, today and at the answer (``StaffingResult.workforce``)."""
+    table = fig.staffing.workforce
+    if table is None or table.empty:
+        return []
+    head = [
+        w("col_role"),
+        w("col_posts_today"),
+        w("col_in_post_today"),
+        w("col_posts_needed"),
+        w("col_in_post_needed"),
+        w("col_vacancy"),
+        w("col_leavers"),
+    ]
+
+    def ci(row: dict[str, Any], figure: str, label: str, digits: int = 2) -> str:
+        mean = row[f"{figure}_{label}"]
+        low, high = row[f"{figure}_{label}_ci_low"], row[f"{figure}_{label}_ci_high"]
+        text = w.num(mean, digits)
+        if not (math.isnan(low) or math.isnan(high)):
+            text += f" ({w.ci(low, high, digits)})"
+        return text
+
+    rows = []
+    for r in table.to_dict("records"):
+        vac = r["vacancy_share_recommended"]
+        rows.append(
+            [
+                w.name("roles", r["role"], r["title"]),
+                w.num(r["posts_current"], 1),
+                ci(r, "fte_in_post_mean", "current"),
+                w.num(r["posts_recommended"], 1),
+                ci(r, "fte_in_post_mean", "recommended"),
+                w.pct(vac, 1) if not math.isnan(vac) else formats.MISSING,
+                ci(r, "leavers_per_year", "recommended", 1),
+            ]
+        )
+    n = int(table["n_recommended"].iloc[0])
+    return [
+        Block("p", w("establishment_text", n=n)),
+        Block("table", header=head, rows=rows),
+    ]
 
 
 def _register_rows(entries: list[assumptions.Entry], w: Words) -> list[list[str]]:
@@ -599,8 +896,38 @@ def tables_frame(figures: BriefFigures) -> dict[str, pd.DataFrame]:
     all_years = pd.concat(years, ignore_index=True)
     all_cases = pd.concat(cases, ignore_index=True)
     cat = all_cases["metric"] == "referrals_by_category"
-    return {
+    frames = {
         "financial_years.csv": pd.concat([all_years, all_cases[~cat]], ignore_index=True),
         "categories.csv": all_cases[cat].reset_index(drop=True),
         "sensitivity.csv": figures.sensitivity.assign(scenario=figures.sensitivity_option),
+        "waits.csv": pd.DataFrame(_waits_records(figures)),
     }
+    workforce = [
+        workforce_outputs.financial_year_table(f.run).assign(scenario=f.scenario.name)
+        for f in figures.all
+        if f.workforce is not None
+    ]
+    if workforce:  # only with turnover
+        frames["workforce.csv"] = pd.concat(workforce, ignore_index=True)
+    return frames
+
+
+def _waits_records(figures: BriefFigures) -> list[dict[str, Any]]:
+    """One row per scenario and worked stage: the censored waits and the verdict."""
+    rows = []
+    for f in figures.all:
+        for stage, waits in f.waits.items():
+            row: dict[str, Any] = {"scenario": f.scenario.name, "stage": stage}
+            row["status"] = waits.status
+            for name, e in (
+                ("median_days", waits.median),
+                ("p90_days", waits.p90),
+                ("still_waiting_end", waits.waiting_end),
+                ("still_waiting_share", waits.waiting_end_share),
+                ("queue_growth_per_year", waits.growth_per_year),
+            ):
+                row.update({f"{name}_{k}": v for k, v in e.as_dict().items()})
+            row["median_undefined_in"] = waits.median_undefined_in
+            row["p90_undefined_in"] = waits.p90_undefined_in
+            rows.append(row)
+    return rows

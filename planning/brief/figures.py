@@ -9,6 +9,10 @@
   its cost; :func:`first_failures` for when today's staff first miss a target, and
   :func:`recruitment_plan` for when recruitment must start (to have the posts in post by
   that date, or by ``--by``);
+* :func:`model.overload.all_stage_waits` for each stage's censored (Kaplan-Meier) waits
+  and whether its queue settles or grows without bound, and
+  :func:`model.workforce_outputs.workforce_summary` (only with turnover) for posts, FTE
+  in post, vacancies and leavers by role and financial year;
 * :mod:`planning.brief.sensitivity` (the sweep machinery) for which assumption moves the
   answer most, and :mod:`planning.brief.assumptions` for the register.
 
@@ -29,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from model.overload import StageWaits, all_stage_waits
 from model.replications import RunResults, process_pool, run_replications
 from model.results import (
     financial_year,
@@ -37,6 +42,7 @@ from model.results import (
     package_version,
 )
 from model.scenario import Scenario, load_scenario, with_overrides
+from model.workforce_outputs import workforce_summary
 from planning import demand
 from planning.brief import assumptions
 from planning.brief.sensitivity import run_sensitivity
@@ -63,6 +69,8 @@ class ScenarioFigures:
     register: list[assumptions.Entry]
     referrals_added: pd.DataFrame | None = None  # compare_referrals(base, this)
     hours_added: pd.DataFrame | None = None  # compare_demand(base, this)
+    waits: dict[str, StageWaits] = field(default_factory=dict)  # model.overload, per stage
+    workforce: dict[str, Any] | None = None  # summary.json's workforce block (turnover only)
 
 
 @dataclass
@@ -82,6 +90,14 @@ class BriefFigures:
     @property
     def all(self) -> list[ScenarioFigures]:
         return [self.base, *self.options]
+
+    @property
+    def turnover_roles(self) -> list[str]:
+        """Roles with a turnover block in any compared scenario, in today's order (empty:
+        the brief shows no workforce rows)."""
+        found = {r for f in self.all for r, d in f.scenario.roles.items() if d.turnover}
+        order = [*self.base.scenario.roles, *[r for f in self.options for r in f.scenario.roles]]
+        return [r for r in dict.fromkeys(order) if r in found]
 
 
 def brief_horizon_years(scenario: Scenario, years: int = YEARS) -> float:
@@ -218,4 +234,6 @@ def _one(
         plan=recruitment_plan(scenario, staffing, when),
         by=when,
         register=assumptions.register(path),
+        waits=all_stage_waits(run),
+        workforce=workforce_summary(run),
     )
