@@ -601,6 +601,14 @@ class StaffingSearch(StrictModel):
         description="Steps of the binding role either side of the answer at which the "
         "trade-off curve is drawn.",
     )
+    first_look_replications: int = Field(
+        default=6,
+        ge=3,
+        le=1000,
+        description="Replications of a candidate staffing before its verdict is first checked "
+        "by the sequential test; later looks double it up to max_replications (assumption: a "
+        "tuning choice, not a real-world number; see docs/staffing.md).",
+    )
     target_period_weeks: int = Field(
         default=13,
         ge=1,
@@ -611,6 +619,11 @@ class StaffingSearch(StrictModel):
 
     @model_validator(mode="after")
     def _budget(self) -> StaffingSearch:
+        if self.first_look_replications > self.max_replications:
+            raise ValueError(
+                f"first_look_replications ({self.first_look_replications}) is above "
+                f"max_replications ({self.max_replications})"
+            )
         if self.initial_replications > self.max_replications:
             raise ValueError(
                 f"initial_replications ({self.initial_replications}) is above "
