@@ -54,10 +54,12 @@ class SequentialRule:
 
     @classmethod
     def doubling(cls, confidence: float, first: int, budget: int) -> SequentialRule:
-        """Looks at ``first``, ``2 first``, ``4 first``, ... and ``budget`` last."""
+        """Looks at ``first``, ``2 first``, ``4 first``, ... and ``budget`` last (a doubling
+        that would come within a quarter of the budget is skipped: one look fewer, so each
+        look's test is less strict, for the same replications)."""
         first = max(2, min(first, budget))
         looks, n = [], first
-        while n < budget:
+        while n < budget and (n == first or n * 4 < budget * 3):
             looks.append(n)
             n *= 2
         looks.append(budget)

@@ -205,6 +205,9 @@ def test_staffing_page_shows_the_model_recommendation():
     at.toggle(key="widget:staff_auto").set_value(False).run()
     at.number_input(key="widget:staff_runs").set_value(3)
     click(at, "widget:staff_run")
+    from tests.app.test_staffing_page import wait_for_search
+
+    wait_for_search(at)
     scenario = with_overrides(BASELINE, FAST)
     result = search_staffing(
         scenario, roles=("ds", "dc_investigator"), confidence=0.95, replications=3
