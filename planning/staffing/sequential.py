@@ -14,9 +14,11 @@ target gets one of three verdicts:
   the wrong side (even the most favourable reading misses);
 * **open**: neither; run the next look.
 
-A candidate is feasible once every target is met; infeasible as soon as one
-is missed (the search needs no more about it), or if a target is still open
-after the last look. The look confidence is ``1 - (1 - confidence) / K`` for
+A target is never called met before the second look (``min_met``): the
+t-bound is least reliable on few, skewed values, and a wrong "met" is the
+error the guarantee is about. A candidate is feasible once every target is
+met; infeasible as soon as one is missed (the search needs no more about
+it), or if a target is still open after the last look. The look confidence is ``1 - (1 - confidence) / K`` for
 ``K`` looks (Bonferroni over the looks), so whatever the true mean and
 however many looks are taken, the chance of calling a target met when its
 true value is on the wrong side of the threshold is at most ``1 -
@@ -51,6 +53,8 @@ class SequentialRule:
 
     confidence: float
     looks: tuple[int, ...]
+    min_met: int = 0
+    """Fewest replications at which a target may be called met (missed may come sooner)."""
 
     @classmethod
     def doubling(cls, confidence: float, first: int, budget: int) -> SequentialRule:
@@ -63,7 +67,7 @@ class SequentialRule:
             looks.append(n)
             n *= 2
         looks.append(budget)
-        return cls(confidence, tuple(looks))
+        return cls(confidence, tuple(looks), looks[1] if len(looks) > 1 else looks[0])
 
     @property
     def look_confidence(self) -> float:
@@ -95,8 +99,13 @@ def verdicts(
     targets: Mapping[str, tuple[str, float]],
     rule: SequentialRule,
 ) -> dict[str, str]:
-    """Each target's verdict at one look; ``targets`` maps name -> (direction, threshold)."""
-    return {
-        name: verdict(values[name], direction, threshold, rule.look_confidence)
-        for name, (direction, threshold) in targets.items()
-    }
+    """Each target's verdict at one look; ``targets`` maps name -> (direction, threshold).
+    Before ``rule.min_met`` replications a target is never called met (only missed or open):
+    the t-bound is least reliable on few, skewed values, and a wrong "met" is the error the
+    guarantee is about."""
+    out = {}
+    for name, (direction, threshold) in targets.items():
+        found = verdict(values[name], direction, threshold, rule.look_confidence)
+        n = int(np.isfinite(np.asarray(values[name], dtype=float)).sum())
+        out[name] = OPEN if found == MET and n < rule.min_met else found
+    return out

@@ -16,7 +16,7 @@ from planning.staffing.control import CancelToken, SearchCancelled, WorkPlan
 from planning.staffing.recommend import search_staffing
 from planning.staffing.runs import CandidateRunner, TargetJudge
 from planning.staffing.search import Evaluation, SearchSpace, cheapest_staffing
-from planning.staffing.sequential import MET, MISSED, OPEN, SequentialRule, verdict
+from planning.staffing.sequential import MET, MISSED, OPEN, SequentialRule, verdict, verdicts
 from tests.conftest import queue_scenario
 
 
@@ -60,25 +60,29 @@ def test_a_clear_case_is_settled_at_the_first_look() -> None:
 def _sequential_says_met(values: np.ndarray, direction: str, threshold: float, rule) -> bool:
     """The sequential test over one stream of replications: met at some look."""
     for n in rule.looks:
-        found = verdict(values[:n], direction, threshold, rule.look_confidence)
+        found = verdicts({"t": values[:n]}, {"t": (direction, threshold)}, rule)["t"]
         if found != OPEN:
             return found == MET
     return False
 
 
 @pytest.mark.parametrize("direction", [">=", "<="])
-def test_the_sequential_test_keeps_its_error_rate_at_the_threshold(direction) -> None:
-    """Seeded Monte Carlo with known truth: the true mean sits exactly on the threshold, on
-    the wrong side by an infinitesimal (the worst case); the test must call it met in at
-    most 5% of streams (it is conservative: Bonferroni over the looks)."""
+@pytest.mark.parametrize("shape", ["normal", "skewed"])
+def test_the_sequential_test_keeps_its_error_rate_at_the_threshold(direction, shape) -> None:
+    """Seeded Monte Carlo with known truth: the true mean sits exactly on the threshold (the
+    worst case for a wrong "met"); the test may call it met in at most 5% of streams, up to
+    Monte Carlo error. Normal values are what the t-bound assumes; the skewed ones (a beta
+    distribution, like a share near its ceiling) are where it is only approximate - the
+    fixed-n rule at 77 replications calls them met in about 6% of streams."""
     rng = np.random.default_rng(20260130)
     rule = SequentialRule.doubling(0.95, 6, 100)
     threshold, trials = 0.9, 4000
-    # Skewed, bounded values like a share: a beta distribution with mean on the threshold.
-    values = rng.beta(45, 5, size=(trials, 100))  # mean 0.9
+    if shape == "normal":
+        values = rng.normal(threshold, 0.05, size=(trials, 100))
+    else:
+        values = rng.beta(45, 5, size=(trials, 100))  # mean 0.9, long left tail
     met = sum(_sequential_says_met(v, direction, threshold, rule) for v in values)
     rate = met / trials
-    # 5% plus three binomial standard errors of the Monte Carlo.
     assert rate <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / trials), rate
 
 
