@@ -19,8 +19,8 @@ t-bound is least reliable on few, skewed values, and a wrong "met" is the
 error the guarantee is about. A candidate is feasible once every target is
 met; infeasible as soon as one is missed (the search needs no more about
 it), or if a target is still open after the last look. The look confidence
-is ``1 - (1 - confidence) / K`` for ``K`` looks (Bonferroni over the looks), so whatever the true mean and
-however many looks are taken, the chance of calling a target met when its
+is ``1 - (1 - confidence) / K`` for ``K`` looks (Bonferroni over the
+looks), so whatever the true mean and however many looks are taken, the chance of calling a target met when its
 true value is on the wrong side of the threshold is at most ``1 -
 confidence`` (each look's one-sided t-test has error at most ``(1 -
 confidence) / K`` for normal means; the union bound adds them). The same
