@@ -20,19 +20,20 @@ error the guarantee is about. A candidate is feasible once every target is
 met; infeasible as soon as one is missed (the search needs no more about
 it), or if a target is still open after the last look. The look confidence
 is ``1 - (1 - confidence) / K`` for ``K`` looks (Bonferroni over the
-looks), so whatever the true mean and however many looks are taken, the chance of calling a target met when its
-true value is on the wrong side of the threshold is at most ``1 -
-confidence`` (each look's one-sided t-test has error at most ``(1 -
-confidence) / K`` for normal means; the union bound adds them). The same
-holds for calling a target missed when it is in fact met. That is the
-guarantee of a fixed-n test at the stated confidence, kept under optional
-stopping; the price is a wider bound at each look, paid back many times
-over by the staffings settled at the first look. Group-sequential tests with
-Bonferroni (or any alpha-spending) boundaries: Jennison and Turnbull (2000),
-*Group Sequential Methods with Applications to Clinical Trials*, ch. 1-2; the
-fully sequential procedures of Kim and Nelson (2001) and the feasibility
-checks of Batur and Kim (2010) sharpen this with an indifference zone, which
-the targets here do not state (see docs/staffing.md).
+looks), so whatever the true mean and however many looks are taken, the
+chance of calling a target met when its true value is on the wrong side of
+the threshold is at most ``1 - confidence`` (each look's one-sided t-test
+has error at most ``(1 - confidence) / K`` for normal means; the union bound
+adds them). The same holds for calling a target missed when it is in fact
+met. That is the guarantee of a fixed-n test at the stated confidence, kept
+under optional stopping; the price is a wider bound at each look, paid back
+many times over by the staffings settled at the first looks. Group-sequential
+tests with Bonferroni (or any alpha-spending) boundaries: Jennison and
+Turnbull (2000), *Group Sequential Methods with Applications to Clinical
+Trials*, ch. 1-2; the fully sequential procedures of Kim and Nelson (2001)
+and the feasibility checks of Batur and Kim (2010) sharpen this with an
+indifference zone, which the targets here do not state (see
+docs/staffing.md).
 """
 
 from __future__ import annotations
