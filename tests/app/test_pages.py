@@ -209,8 +209,16 @@ def test_staffing_page_shows_the_model_recommendation():
 
     wait_for_search(at)
     scenario = with_overrides(BASELINE, FAST)
+    from app.staffing_words import default_in_post
+
+    worked = {stage.role for stage in BASELINE.stages.values() if stage.role}
+    in_post = default_in_post(BASELINE, [r for r in BASELINE.roles if r in worked])
     result = search_staffing(
-        scenario, roles=("ds", "dc_investigator"), confidence=0.95, replications=3
+        scenario,
+        roles=("ds", "dc_investigator"),
+        confidence=0.95,
+        replications=3,
+        from_date=in_post,
     )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[EN["staffing.cost_now"]] == f"£{result.cost_current:,.0f}"
