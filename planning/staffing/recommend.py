@@ -318,7 +318,7 @@ def _expected(
         searched = used - state.get("search_from", 0) if phase == "search" else 0
         left += max(per_role + 1 - searched, 1) * per_evaluation
     if at <= order.index("confirm"):
-        left += 2 * rule.budget
+        left += 2 * state.get("confirm_guess", rule.budget)  # the answer and today
     if at <= order.index("report"):
         neighbours = len(space.roles) + 2 * settings.tradeoff_steps
         left += neighbours * (per_evaluation if state.get("sequential") else rule.budget)
@@ -403,6 +403,8 @@ def _search(
         judge.confidence, scenario.staffing_search.first_look_replications, rule.budget
     )
     state["sequential"] = sequential
+    if sequential and not by_precision:  # the confirmation: settled, and a normal run's at least
+        state["confirm_guess"] = max(scenario.replications, looks.min_met)
     state["search_from"] = 0
 
     # 1. The ceiling: targets no staffing in range can meet. Sequentially, a target met at
