@@ -222,8 +222,9 @@ def register(app: typer.Typer) -> None:
         precision: Annotated[
             float | None,
             typer.Option(
-                help="CI half-width of each target KPI as a fraction of its value (default: "
-                "scenario's, 0.05); sets the replications."
+                help="If given, the answer's confirmation runs until each target KPI's CI "
+                "half-width is within this fraction of its value (Hoad et al.); otherwise each "
+                "staffing gets only the replications its verdict needs."
             ),
         ] = None,
         replications: Annotated[
