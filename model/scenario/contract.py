@@ -549,8 +549,9 @@ class StaffingSearch(StrictModel):
         gt=0,
         lt=1,
         description="Largest CI half-width of each target KPI, as a fraction of its value (or "
-        "of its threshold where that is larger): sets the replications per evaluation by the "
-        "sequential method of Hoad, Robinson and Davies (2010).",
+        "of its threshold where that is larger): the goal the answer's precision is reported "
+        "against; with `acusim staff --precision` the confirmation runs until it is reached "
+        "(the sequential method of Hoad, Robinson and Davies 2010).",
     )
     initial_replications: int = Field(
         default=3,
