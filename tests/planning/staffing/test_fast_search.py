@@ -223,3 +223,28 @@ def test_cancel_with_a_shared_pool_leaves_the_pool_usable() -> None:
                 small_queue(), cache=ReplicationCache(), cancel=token, executor=pool, workers=2
             )
         assert pool.submit(abs, -1).result() == 1
+
+
+def test_a_whole_search_never_simulates_the_same_replication_twice(monkeypatch) -> None:
+    """Every (scenario with staffing, seed, replication index) the engine is asked for,
+    over a whole search with its confirmation and report, is asked for once."""
+    from planning.staffing import runs
+
+    asked: list[tuple[str, int, int]] = []
+    real = runs.run_replications
+
+    def counting(scenario, replications, seed, first_replication=0, **kwargs):
+        for r in range(first_replication, first_replication + replications):
+            asked.append((scenario.content_hash(), seed, r))
+        return real(
+            scenario,
+            replications=replications,
+            seed=seed,
+            first_replication=first_replication,
+            **kwargs,
+        )
+
+    monkeypatch.setattr(runs, "run_replications", counting)
+    result = search_staffing(small_queue(), cache=ReplicationCache(), max_fte=9)
+    assert len(asked) == result.replications_run > 0
+    assert len(set(asked)) == len(asked)
