@@ -4,8 +4,13 @@ A thin face over :mod:`planning.demand` and :mod:`planning.staffing.recommend`: 
 tables out. Exit codes: 0 when every target is met with the stated
 confidence; 3 (``EXIT_INFEASIBLE``) when a target cannot be met within the
 ceilings or the answer could not be confirmed (the tables still show the
-best found); 2 for bad input and 1 for files that cannot be written, as for
-every ``acusim`` command.
+best found); 130 (``EXIT_CANCELLED``) when Ctrl-C cancels ``acusim staff``
+(worker processes stopped, one line on stderr, nothing written); 2 for bad
+input and 1 for files that cannot be written, as for every ``acusim`` command.
+
+``acusim staff`` shows its progress on stderr: a bar with the estimated time
+left where stderr is a terminal, one line per phase otherwise (logs, pipes);
+stdout carries only the answer, so ``--json`` stays clean.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import signal
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -38,6 +44,8 @@ if TYPE_CHECKING:  # pandas loads inside the commands that use it
 
 EXIT_INFEASIBLE = 3
 """Exit code of ``acusim staff`` when the targets cannot all be met (or not confirmed)."""
+EXIT_CANCELLED = 130
+"""Exit code of ``acusim staff`` cancelled by Ctrl-C (128 + SIGINT, the shell's convention)."""
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -216,8 +224,9 @@ def register(app: typer.Typer) -> None:
         precision: Annotated[
             float | None,
             typer.Option(
-                help="CI half-width of each target KPI as a fraction of its value (default: "
-                "scenario's, 0.05); sets the replications."
+                help="If given, the answer's confirmation runs until each target KPI's CI "
+                "half-width is within this fraction of its value (Hoad et al.); otherwise each "
+                "staffing gets only the replications its verdict needs."
             ),
         ] = None,
         replications: Annotated[
@@ -257,41 +266,48 @@ def register(app: typer.Typer) -> None:
             when = parse_date(by, "--by")
         except ScenarioError as exc:
             fail(exc.lines)
-        progress = _phase_printer(err)
-        pool_workers = workers if workers > 1 else 0
-        with process_pool(pool_workers) if pool_workers else nullcontext() as pool:
-            try:
-                result = search_staffing(
-                    scenario,
-                    roles=chosen,
-                    confidence=confidence,
-                    max_fte=limits,
-                    precision=precision,
-                    seed=seed,
-                    workers=workers,
-                    progress=lambda p: progress(
-                        f"{p.phase}: {p.evaluations} staffings, {p.replications_run} "
-                        "replications so far"
-                    ),
-                    replications=replications,
-                    from_date=when,
-                    executor=pool,
-                )
-            except ScenarioError as exc:
-                fail(exc.lines)
-            failures = plan = None
-            if when is not None:
-                progress("when: today's staffing, period by period")
-                failures = first_failures(
-                    scenario,
-                    when,
-                    replications=result.confirmation_replications,
-                    seed=result.confirmation_seed,
-                    workers=workers,
-                    confidence=result.confidence,
-                    executor=pool,
-                )
-                plan = recruitment_plan(scenario, result, when)
+        pool = _quiet_pool(workers) if workers > 1 else None
+        bar = _SearchBar(err)
+        try:
+            with bar:
+                try:
+                    result = search_staffing(
+                        scenario,
+                        roles=chosen,
+                        confidence=confidence,
+                        max_fte=limits,
+                        precision=precision,
+                        seed=seed,
+                        workers=workers,
+                        progress=bar.update,
+                        replications=replications,
+                        from_date=when,
+                        executor=pool,
+                    )
+                except ScenarioError as exc:
+                    _stop_pool(pool)
+                    fail(exc.lines)
+                failures = plan = None
+                if when is not None:
+                    bar.phase("when: today's staffing, period by period")
+                    failures = first_failures(
+                        scenario,
+                        when,
+                        replications=result.confirmation_replications,
+                        seed=result.confirmation_seed,
+                        workers=workers,
+                        confidence=result.confidence,
+                        executor=pool,
+                    )
+                    plan = recruitment_plan(scenario, result, when)
+        except KeyboardInterrupt:
+            _stop_pool(pool, terminate=True)
+            err.print(
+                "Cancelled: the staffing search stopped before an answer; nothing was written.",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_CANCELLED) from None
+        _stop_pool(pool)
         pipeline = _pipeline(scenario, result, when)  # workforce hook: None without turnover
         if out_dir is not None:
             from planning.staffing.charts import write_staffing_outputs
@@ -317,6 +333,94 @@ def register(app: typer.Typer) -> None:
             _print_workforce(out, result, pipeline)
         if not result.feasible:
             raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _quiet_pool(workers: int):
+    """Worker processes started now, with Ctrl-C ignored in them: the command handles Ctrl-C
+    once, in this process, and stops the workers itself (no traceback from each worker)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = process_pool(workers)
+        list(pool.map(abs, range(workers)))  # start every worker while SIGINT is ignored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return pool
+
+
+def _stop_pool(pool, terminate: bool = False) -> None:
+    """Shut the pool down; on cancel, stop the workers at once (work in flight is dropped)."""
+    if pool is None:
+        return
+    processes = list(getattr(pool, "_processes", {}).values()) if terminate else []
+    pool.shutdown(wait=not terminate, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+class _SearchBar:
+    """The search's progress on stderr: a live bar with the estimated time left where stderr
+    is a terminal, one line per phase otherwise. Refreshed from the progress callback, so it
+    starts no thread (worker processes may still be forked safely)."""
+
+    def __init__(self, console) -> None:
+        self.console = console
+        self.live = console.is_terminal
+        self.lines = _phase_printer(console)
+        self.progress = None
+        self.task = None
+
+    def __enter__(self) -> _SearchBar:
+        if self.live:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[left]}"),
+                console=self.console,
+                transient=True,
+                auto_refresh=False,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("staffing search", total=1.0, left="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def update(self, p) -> None:
+        text = f"{p.phase}: {p.evaluations} staffings, {p.replications_run} replications so far"
+        if self.progress is None:
+            self.lines(text)
+            return
+        left = "" if p.seconds_left is None else f"about {_duration(p.seconds_left)} left"
+        self.progress.update(
+            self.task,
+            completed=p.fraction or 0.0,
+            description=f"{p.phase}: {p.replications_run} replications",
+            left=left,
+        )
+        self.progress.refresh()
+
+    def phase(self, text: str) -> None:
+        if self.progress is None:
+            self.lines(text)
+        else:
+            self.progress.update(self.task, description=text.split(":")[0], left="")
+            self.progress.refresh()
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds:02d} s"
 
 
 def _phase_printer(console):
@@ -569,10 +673,21 @@ def _print_staffing(out, scenario: Scenario, result, failures, plan, when) -> No
             )
         out.print(table)
 
+    per = (
+        f"up to {result.replications} replications per evaluation, each stopped as soon as its "
+        "verdict was settled"
+        if result.sequential
+        else f"{result.replications} replications per evaluation"
+    )
+    reused = (
+        f", {result.replications_reused:,} more reused from earlier runs"
+        if result.replications_reused
+        else ""
+    )
     out.print(
-        f"Search: {result.evaluations} staffings simulated, {result.replications} replications "
-        f"per evaluation ({result.replications_run:,} in all); a brute-force grid over the same "
-        f"ranges would take {result.brute_force_evaluations:,} evaluations "
+        f"Search: {result.evaluations} staffings simulated, {per} "
+        f"({result.replications_run:,} simulated in all{reused}); a brute-force grid over the "
+        f"same ranges would take {result.brute_force_evaluations:,} evaluations "
         f"({result.brute_force_evaluations * result.replications:,} replications).",
         highlight=False,
     )

@@ -1,20 +1,36 @@
 """Staffing page: the cheapest establishment meeting every target with confidence
 (``planning.staffing.recommend.search_staffing``), its cost against today's, the
 trade-off curve for the role that binds, and when recruitment must start
-(``planning.staffing.recommend.recruitment_plan``)."""
+(``planning.staffing.recommend.recruitment_plan``).
+
+The search runs in a background thread so the page stays live: a progress bar with the
+estimated time left, refreshed every second by a fragment, and a Cancel button that sets
+the search's cancel token (checked before every batch of replications, so it stops within
+one batch). Replications are cached by the planning layer across searches and sessions
+(``planning.staffing.cache``), so a second search on the same scenario - another
+confidence, another date - reuses every replication the first ran. With an option
+scenario chosen (default: the one picked on the Compare page), both are searched and shown
+side by side.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
 from app import charts, runs, state, ui, views
-from app.i18n import number, percent, t
+from app import staffing_words as words
+from app.i18n import catalogue, current_language, percent, t
+from model import formats
 from model.replications import meets
 from model.scenario import Scenario, ScenarioError
 from planning.staffing.recommend import (
+    CancelToken,
+    SearchCancelled,
     SearchProgress,
     StaffingResult,
     recruitment_plan,
@@ -23,51 +39,143 @@ from planning.staffing.recommend import (
 
 MIN_FIXED_RUNS = 3
 """The search needs at least three runs per staffing tried."""
-DAYS_PER_YEAR = 365
+JOB_KEY = "state:staffing_job"
+RESULTS_KEY = "state:staffing_results"
+OPTION_KEY = "widget:staff_option"
+NO_OPTION = "__none__"
+KEEP_RESULTS = 8
+"""Finished searches kept per browser session (each is a few tables)."""
+REFRESH_SECONDS = 1.0
+
+
+def _lang() -> str:
+    return current_language()
 
 
 def _money(value: float) -> str:
-    return f"£{value:,.0f}"
+    return formats.money(value, _lang())
 
 
-def _search(scenario: Scenario, settings: dict, workers: int) -> StaffingResult:
-    board = st.empty()
+def _num(value: float, digits: int = 1) -> str:
+    return formats.number(value, digits, _lang())
 
+
+def _fte(value: float) -> str:
+    """FTE without needless decimals: 4 -> "4", 4.5 -> "4.5"."""
+    return _num(value, 0 if float(value).is_integer() else 1)
+
+
+def _date(day: dt.date | None) -> str:
+    return formats.MISSING if day is None else formats.long_date(day, _lang())
+
+
+def cost_delta(result: StaffingResult) -> str | None:
+    return words.cost_delta(result.cost_current, result.cost_recommended, _lang())
+
+
+@dataclass
+class Job:
+    """One search (or two: the scenario and an option) running in a background thread.
+
+    The thread never calls Streamlit; the page reads ``progress``, ``results`` and the
+    flags on each rerun. ``token`` is the planning API's cancel token."""
+
+    run_id: tuple
+    labels: list[str]
+    token: CancelToken = field(default_factory=CancelToken)
+    progress: SearchProgress | None = None
+    part: int = 0
+    results: list[StaffingResult] = field(default_factory=list)
+    errors: list[str] | None = None
+    cancelled: bool = False
+    done: bool = False
+    thread: threading.Thread | None = None
+
+    def fraction(self) -> float:
+        inner = 0.0 if self.progress is None else (self.progress.fraction or 0.0)
+        return min(1.0, (self.part + inner) / max(len(self.labels), 1))
+
+    def seconds_left(self) -> float | None:
+        if self.progress is None or self.progress.seconds_left is None:
+            return None
+        later = len(self.labels) - self.part - 1  # searches still to start: guess the same
+        spent = self.progress.seconds_left / max(1 - (self.progress.fraction or 0.0), 1e-3)
+        return self.progress.seconds_left + later * spent
+
+
+def _run_job(job: Job, scenarios: list[Scenario], settings: dict, workers: int, executor):
     def report(p: SearchProgress) -> None:
-        board.info(
-            t(
-                "staffing.progress",
-                phase=t(f"staffing.phases.{p.phase}") if p.phase in PHASES else p.phase,
-                evaluations=p.evaluations,
-                runs=p.replications_run,
-            )
-        )
+        job.progress = p
 
+    try:
+        for k, scenario in enumerate(scenarios):
+            job.part, job.progress = k, None
+            job.results.append(
+                search_staffing(
+                    scenario,
+                    roles=settings["roles"] or None,
+                    confidence=settings["confidence"],
+                    max_fte=settings["max_fte"],
+                    replications=settings["replications"],
+                    from_date=settings["from_date"],
+                    workers=workers,
+                    executor=executor,
+                    progress=report,
+                    cancel=job.token,
+                )
+            )
+    except SearchCancelled:
+        job.cancelled = True
+    except ScenarioError as exc:
+        job.errors = list(exc.lines)
+    finally:
+        job.done = True
+
+
+def start_job(run_id: tuple, named: list[tuple[str, Scenario]], settings: dict, workers: int):
     executor = runs.worker_pool(workers) if workers > 1 else None
-    result = search_staffing(
-        scenario,
-        roles=settings["roles"],
-        confidence=settings["confidence"],
-        max_fte=settings["max_fte"],
-        replications=settings["replications"],
-        from_date=settings["from_date"],
-        workers=workers,
-        executor=executor,
-        progress=report,
+    job = Job(run_id=run_id, labels=[label for label, _ in named])
+    job.thread = threading.Thread(
+        target=_run_job,
+        args=(job, [s for _, s in named], settings, workers, executor),
+        name="staffing-search",
+        daemon=True,
     )
-    board.empty()
-    return result
+    st.session_state[JOB_KEY] = job
+    job.thread.start()
+    return job
 
 
 PHASES = ("start", "replications", "ceiling", "search", "confirm", "report", "done")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _cached(
-    content_hash: str, seed: int, key: tuple, _scenario: Scenario, _settings: dict, _workers: int
-):
-    """Cached by the scenario's content hash, seed and the search settings."""
-    return _search(_scenario, _settings, _workers)
+def _left_text(seconds: float | None) -> str:
+    key, n = words.time_left(seconds)
+    return t(key) if n is None else t(key, n=n)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def watch(job: Job) -> None:
+    """Progress bar, time left and Cancel, refreshed every second while the search runs."""
+    if job.done:
+        st.rerun()
+    phase = ""
+    if job.progress is not None and job.progress.phase in PHASES:
+        phase = t(f"staffing.phases.{job.progress.phase}")
+    label = job.labels[job.part] if job.part < len(job.labels) else ""
+    text = t(
+        "staffing_page.progress",
+        scenario=label,
+        phase=phase or t("staffing.phases.start"),
+        runs=_num(job.progress.replications_run if job.progress else 0, 0),
+        left=_left_text(job.seconds_left()),
+    )
+    st.progress(job.fraction(), text=text)
+    if job.token.cancelled:
+        st.info(t("staffing_page.cancelling"))
+    elif st.button(t("staffing_page.cancel"), key="widget:staff_cancel"):
+        job.token.cancel()
+        st.info(t("staffing_page.cancelling"))
 
 
 def settings_form(scenario: Scenario) -> dict:
@@ -104,11 +212,21 @@ def settings_form(scenario: Scenario) -> dict:
         )
         in_post = st.date_input(
             t("staffing.in_post"),
-            value=scenario.start_date,
+            value=words.default_in_post(scenario, default_roles),
             min_value=scenario.start_date,
             key="widget:staff_in_post",
-            help=t("staffing.in_post_help"),
+            help=t("staffing_page.in_post_help"),
             format="DD/MM/YYYY",
+        )
+        options = [NO_OPTION, *[f for f in state.shipped_scenarios() if f != _origin_file()]]
+        if OPTION_KEY not in st.session_state:
+            st.session_state[OPTION_KEY] = _option_from_compare(options)
+        option = st.selectbox(
+            t("staffing_page.option"),
+            options,
+            key=OPTION_KEY,
+            format_func=_option_label,
+            help=t("staffing_page.option_help"),
         )
         automatic = st.toggle(
             t("staffing.auto_runs"),
@@ -132,7 +250,30 @@ def settings_form(scenario: Scenario) -> dict:
         "replications": int(fixed) if fixed is not None else None,
         "from_date": in_post if in_post > scenario.start_date else None,
         "in_post": in_post,
+        "option": None if option == NO_OPTION else option,
     }
+
+
+def _origin_file() -> str | None:
+    where = state.origin()
+    return where.file if where.kind == "shipped" else None
+
+
+def _option_from_compare(options: list[str]) -> str:
+    """The option picked on the Compare page, if any (its first scenario other than the one
+    being staffed); otherwise none."""
+    picked = st.session_state.get("state:compare_pick") or []
+    for choice in picked:
+        if choice in options and choice != NO_OPTION:
+            return choice
+    return NO_OPTION
+
+
+def _option_label(option: str) -> str:
+    if option == NO_OPTION:
+        return t("staffing_page.no_option")
+    stem = option.removesuffix(".yaml")
+    return catalogue(_lang()).get(f"staffing_page.scenario_names.{stem}", stem.replace("_", " "))
 
 
 def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.View:
@@ -264,7 +405,7 @@ def tradeoff_view(scenario: Scenario, result: StaffingResult) -> views.View | No
             "staffing.tradeoff_reading",
             role=role,
             target=part["series"].iloc[0],
-            fte=number(met["fte"].min(), 1),
+            fte=_fte(met["fte"].min()),
         )
         if len(met)
         else t("staffing.tradeoff_reading_none", role=role, target=part["series"].iloc[0])
@@ -299,46 +440,58 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
         st.markdown(t("staffing.plan_none"))
     for row in recruit.to_dict(orient="records"):
         role = views.role_name(scenario, row["role"])
-        if row["late"]:
-            st.markdown(
-                t(
-                    "staffing.plan_late",
-                    role=role,
-                    extra=number(row["extra_fte"], 1),
-                    date=ui.date_text(in_post),
-                    earliest=ui.date_text(row["earliest_in_post"]),
-                    days=number(row["recruitment_lead_time_days"], 0),
-                )
+        key = "staffing.plan_late" if row["late"] else "staffing.plan_start"
+        st.markdown(
+            t(
+                key,
+                role=role,
+                extra=_fte(row["extra_fte"]),
+                date=_date(in_post),
+                earliest=_date(row["earliest_in_post"]),
+                start=_date(row["start_recruiting_by"]),
+                days=_num(row["recruitment_lead_time_days"], 0),
             )
-        else:
-            st.markdown(
-                t(
-                    "staffing.plan_start",
-                    role=role,
-                    extra=number(row["extra_fte"], 1),
-                    start=ui.date_text(row["start_recruiting_by"]),
-                    date=ui.date_text(in_post),
-                    days=number(row["recruitment_lead_time_days"], 0),
-                )
-            )
+        )
+    columns = {
+        "role": t("cols.role"),
+        "now": t("cols.fte_now"),
+        "new": t("cols.fte_recommended"),
+        "extra": t("cols.extra_fte"),
+        "lead": t("cols.lead_time"),
+        "start": t("cols.start_by"),
+        "late": t("cols.too_late"),
+        "earliest": t("cols.earliest"),
+        "cost": t("cols.extra_cost"),
+    }
     table = pd.DataFrame(
         {
-            t("cols.role"): [views.role_name(scenario, r) for r in plan["role"]],
-            t("cols.fte_now"): plan["current_fte"],
-            t("cols.fte_recommended"): plan["recommended_fte"],
-            t("cols.extra_fte"): plan["extra_fte"],
-            t("cols.lead_time"): plan["recruitment_lead_time_days"],
-            t("cols.start_by"): [
-                str(d) if d is not None else "–" for d in plan["start_recruiting_by"]
+            columns["role"]: [views.role_name(scenario, r) for r in plan["role"]],
+            columns["now"]: [_fte(v) for v in plan["current_fte"]],
+            columns["new"]: [_fte(v) for v in plan["recommended_fte"]],
+            columns["extra"]: [
+                formats.MISSING if v == 0 else ("+" if v > 0 else "−") + _fte(abs(v))
+                for v in plan["extra_fte"]
             ],
-            t("cols.too_late"): [t("ui.yes") if late else t("ui.no") for late in plan["late"]],
-            t("cols.earliest"): [
-                str(d) if d is not None else "–" for d in plan["earliest_in_post"]
+            columns["lead"]: [_num(v, 0) for v in plan["recruitment_lead_time_days"]],
+            columns["start"]: [_date(d) for d in plan["start_recruiting_by"]],
+            columns["late"]: [
+                t("staffing_page.late_yes") if late else t("staffing_page.late_no")
+                for late in plan["late"]
             ],
-            t("cols.extra_cost"): plan["extra_cost_per_year_gbp"],
+            columns["earliest"]: [_date(d) for d in plan["earliest_in_post"]],
+            columns["cost"]: [_money(v) for v in plan["extra_cost_per_year_gbp"]],
         }
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            columns["role"]: st.column_config.TextColumn(width="medium", pinned=True),
+            columns["start"]: st.column_config.TextColumn(width="medium"),
+            columns["earliest"]: st.column_config.TextColumn(width="medium"),
+        },
+    )
     st.download_button(
         t("ui.download_csv"),
         table.to_csv(index=False).encode("utf-8"),
@@ -348,10 +501,123 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
     )
 
 
+def _status_words(row: dict) -> str:
+    if row["met_with_confidence"]:
+        return t("staffing_page.status_met")
+    if row["met"]:
+        return t("staffing_page.status_unsure")
+    return t("staffing_page.status_missed")
+
+
+def verdict_sentence(scenario: Scenario, result: StaffingResult) -> str:
+    """The answer in one sentence, in plain words."""
+    level = percent(result.confidence, 0)
+    changes = [
+        t(
+            "staffing_page.change",
+            role=views.role_name(scenario, r["role"]),
+            change=("+" if r["change_fte"] > 0 else "−") + _fte(abs(r["change_fte"])),
+        )
+        for r in result.recommendation_table().to_dict(orient="records")
+        if r["change_fte"] != 0
+    ]
+    if result.unachievable:
+        names = "; ".join(views.target_name(scenario, n) for n in result.unachievable)
+        return t("staffing_page.verdict_unreachable", names=names, level=level)
+    if not changes:
+        return t("staffing_page.verdict_no_change", level=level, cost=_money(result.cost_current))
+    difference = result.cost_recommended - result.cost_current
+    key = "staffing_page.verdict_more" if difference >= 0 else "staffing_page.verdict_less"
+    return t(
+        key,
+        level=level,
+        changes="; ".join(changes),
+        cost=_money(result.cost_recommended),
+        difference=_money(abs(difference)),
+    )
+
+
+def verdict_block(scenario: Scenario, result: StaffingResult) -> None:
+    """One sentence, then each target's status today and with the answer, in words."""
+    st.markdown("**" + verdict_sentence(scenario, result) + "**")
+    now = result.targets_current.set_index("target")
+    new = result.targets_recommended.set_index("target")
+    lines = []
+    for name in scenario.targets:
+        if name not in now.index or name not in new.index:
+            continue
+        lines.append(
+            "- "
+            + t(
+                "staffing_page.target_line",
+                target=views.target_name(scenario, name),
+                today=_status_words(now.loc[name].to_dict()),
+                recommended=_status_words(new.loc[name].to_dict()),
+            )
+        )
+    st.markdown("\n".join(lines))
+    st.caption(t("staffing_page.confidence_note", level=percent(result.confidence, 0)))
+    if not result.confirmed:
+        st.warning(t("staffing.not_confirmed"))
+
+
+def metrics(result: StaffingResult) -> None:
+    columns = st.columns(2)
+    with columns[0], st.container(border=True):
+        st.metric(t("staffing.cost_now"), _money(result.cost_current))
+    with columns[1], st.container(border=True):
+        st.metric(
+            t("staffing.cost_new"),
+            _money(result.cost_recommended),
+            delta=cost_delta(result),
+            delta_color="off",
+        )
+
+
+def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
+    """Today and each scenario's answer in one table: FTE per role and the yearly cost."""
+    st.subheader(t("staffing_page.side_title"))
+    columns = st.columns(len(named))
+    for column, (label, scenario, result) in zip(columns, named, strict=True):
+        with column, st.container(border=True):
+            st.markdown(f"**{label}**")
+            st.markdown(verdict_sentence(scenario, result))
+            st.metric(
+                t("staffing.cost_new"),
+                _money(result.cost_recommended),
+                delta=cost_delta(result),
+                delta_color="off",
+            )
+    roles = list(dict.fromkeys(r for _, _, result in named for r in result.roles))
+    first = named[0][1]
+    rows = []
+    for role in roles:
+        row = {t("cols.role"): views.role_name(first, role)}
+        row[t("staffing.today")] = _fte(named[0][2].current.get(role, first.roles[role].fte))
+        for label, _, result in named:
+            value = result.recommended.get(role)
+            row[label] = formats.MISSING if value is None else _fte(value)
+        rows.append(row)
+    cost_row = {t("cols.role"): t("staffing_page.cost_row")}
+    cost_row[t("staffing.today")] = _money(named[0][2].cost_current)
+    for label, _, result in named:
+        cost_row[label] = _money(result.cost_recommended)
+    rows.append(cost_row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def _scenarios(scenario: Scenario, settings: dict) -> list[tuple[str, Scenario]]:
+    named = [(t("staffing_page.this_scenario", name=scenario.name), scenario)]
+    if settings["option"]:
+        option = runs.with_run_settings(state.load_shipped(settings["option"]), scenario)
+        named.append((_option_label(settings["option"]), option))
+    return named
+
+
 ui.heading("staffing")
 scenario = ui.adjusted_scenario_or_stop()
 ui.scenario_banner(scenario)
-st.markdown(t("staffing.explain"))
+st.markdown(t("staffing_page.explain"))
 settings = settings_form(scenario)
 key = (
     settings["roles"],
@@ -359,44 +625,50 @@ key = (
     settings["max_fte"],
     settings["replications"],
     settings["from_date"],
+    settings["option"],
 )
-done = st.session_state.setdefault("state:staffing_done", set())
-run_id = (scenario.content_hash(), scenario.seed, key)
-clicked = st.button(t("staffing.run"), type="primary", key="widget:staff_run")
-if not (clicked or run_id in done):
+run_id = (scenario.content_hash(), scenario.seed, key, state.workers())
+finished: dict = st.session_state.setdefault(RESULTS_KEY, {})
+job: Job | None = st.session_state.get(JOB_KEY)
+running = job is not None and not job.done
+
+clicked = st.button(t("staffing.run"), type="primary", key="widget:staff_run", disabled=running)
+if clicked and run_id not in finished:
+    try:
+        named = _scenarios(scenario, settings)
+    except ScenarioError as exc:
+        ui.errors(exc.lines, t("staffing.invalid"))
+        st.stop()
+    job = start_job(run_id, named, settings, state.workers())
+    running = True
+
+if job is not None and job.done:
+    st.session_state.pop(JOB_KEY, None)
+    if job.errors:
+        ui.errors(job.errors, t("staffing.invalid"))
+    elif job.cancelled:
+        st.info(t("staffing_page.cancelled"))
+    elif len(job.results) == len(job.labels):
+        finished[job.run_id] = (job.labels, job.results)
+        while len(finished) > KEEP_RESULTS:
+            finished.pop(next(iter(finished)))
+    job = None
+    running = False
+
+if running and job is not None:
+    watch(job)
+    st.stop()
+if run_id not in finished:
     st.info(t("staffing.not_run"))
     st.stop()
-try:
-    result = _cached(
-        scenario.content_hash(), scenario.seed, key, scenario, settings, state.workers()
-    )
-except ScenarioError as exc:
-    ui.errors(exc.lines, t("staffing.invalid"))
-    st.stop()
-done.add(run_id)
 
-columns = st.columns(3)
-with columns[0], st.container(border=True):
-    st.metric(t("staffing.cost_now"), _money(result.cost_current))
-with columns[1], st.container(border=True):
-    st.metric(
-        t("staffing.cost_new"),
-        _money(result.cost_recommended),
-        delta=_money(result.cost_recommended - result.cost_current),
-        delta_color="off",
-    )
-with columns[2], st.container(border=True):
-    st.metric(t("staffing.verdict"), t("ui.yes") if result.feasible else t("ui.no"))
-    st.caption(t("staffing.verdict_help", level=percent(result.confidence, 0)))
-if result.unachievable:
-    st.warning(
-        t(
-            "staffing.unachievable",
-            names="; ".join(views.target_name(scenario, n) for n in result.unachievable),
-        )
-    )
-if not result.confirmed:
-    st.warning(t("staffing.not_confirmed"))
+labels, results = finished[run_id]
+result = results[0]
+verdict_block(scenario, result)
+metrics(result)
+if len(results) > 1:
+    named_all = _scenarios(scenario, settings)
+    side_by_side([(label, s, r) for (label, s), r in zip(named_all, results, strict=True)])
 if result.binding_target is not None and result.binding_role is not None:
     st.markdown(
         t(
@@ -407,10 +679,10 @@ if result.binding_target is not None and result.binding_role is not None:
     )
 st.caption(
     t(
-        "staffing.method",
-        evaluations=result.evaluations,
-        runs=result.replications,
-        confirm=result.confirmation_replications,
+        "staffing_page.method",
+        evaluations=_num(result.evaluations, 0),
+        runs=_num(result.replications_run, 0),
+        confirm=_num(result.confirmation_replications, 0),
         seed=result.confirmation_seed,
     )
 )

@@ -746,8 +746,9 @@ class StaffingSearch(StrictModel):
         gt=0,
         lt=1,
         description="Largest CI half-width of each target KPI, as a fraction of its value (or "
-        "of its threshold where that is larger): sets the replications per evaluation by the "
-        "sequential method of Hoad, Robinson and Davies (2010).",
+        "of its threshold where that is larger): the goal the answer's precision is reported "
+        "against; with `acusim staff --precision` the confirmation runs until it is reached "
+        "(the sequential method of Hoad, Robinson and Davies 2010).",
     )
     initial_replications: int = Field(
         default=3,
@@ -798,6 +799,14 @@ class StaffingSearch(StrictModel):
         description="Steps of the binding role either side of the answer at which the "
         "trade-off curve is drawn.",
     )
+    first_look_replications: int = Field(
+        default=6,
+        ge=3,
+        le=1000,
+        description="Replications of a candidate staffing before its verdict is first checked "
+        "by the sequential test; later looks double it up to max_replications (assumption: a "
+        "tuning choice, not a real-world number; see docs/staffing.md).",
+    )
     target_period_weeks: int = Field(
         default=13,
         ge=1,
@@ -808,6 +817,11 @@ class StaffingSearch(StrictModel):
 
     @model_validator(mode="after")
     def _budget(self) -> StaffingSearch:
+        if self.first_look_replications > self.max_replications:
+            raise ValueError(
+                f"first_look_replications ({self.first_look_replications}) is above "
+                f"max_replications ({self.max_replications})"
+            )
         if self.initial_replications > self.max_replications:
             raise ValueError(
                 f"initial_replications ({self.initial_replications}) is above "

@@ -35,6 +35,8 @@ from model.replications import one_sided_bound, process_pool
 from model.scenario import Scenario, ScenarioError
 from planning.staffing import report as staffing_report
 from planning.staffing.analytic import FTE_TOLERANCE, analytic_staffing, snap_up
+from planning.staffing.cache import ReplicationCache
+from planning.staffing.control import CancelToken, SearchCancelled, WorkPlan
 from planning.staffing.establishment import (
     analytic_in_posts,
     establishment_note,
@@ -47,6 +49,7 @@ from planning.staffing.runs import (
     TargetJudge,
     apply_staffing,
     fte_at,
+    key_of,
     reporting_from,
 )
 from planning.staffing.search import (
@@ -57,9 +60,12 @@ from planning.staffing.search import (
     cheapest_staffing,
     repair,
 )
+from planning.staffing.sequential import MET, SequentialRule
 from planning.staffing.when import first_failures, recruitment_plan
 
 __all__ = [
+    "CancelToken",
+    "SearchCancelled",
     "SearchProgress",
     "StaffingResult",
     "analytic_staffing",
@@ -196,6 +202,8 @@ def search_staffing(
     replications: int | None = None,
     from_date: dt.date | None = None,
     executor: Executor | None = None,
+    cancel: CancelToken | None = None,
+    cache: ReplicationCache | None = None,
 ) -> StaffingResult:
     """Find the cheapest staffing (FTE per searched role) meeting every target with confidence.
 
@@ -206,9 +214,13 @@ def search_staffing(
     staffing to be in post from that date, judging the targets from then on (today's staff
     before it). ``seed`` (default: the scenario's) drives the search; the answer is confirmed
     with ``seed + 1`` (then ``seed + 2``, ... if confirmation adds staff). ``progress`` gets a
-    :class:`SearchProgress` after every batch of replications."""
+    :class:`SearchProgress` (with the fraction done and the time left, estimated) after
+    every batch of replications; ``cancel`` is checked before every batch and stops the
+    search with :class:`SearchCancelled`. Replications are reused from ``cache`` (default:
+    one cache for the whole process) wherever the same staffing and seed ran before."""
     settings = scenario.staffing_search
     confidence = settings.confidence if confidence is None else confidence
+    by_precision = precision is not None  # asked for: the confirmation runs to it (Hoad)
     precision = settings.precision if precision is None else precision
     problems = []
     if not 0.5 < confidence < 1:
@@ -238,12 +250,23 @@ def search_staffing(
         budget=max(settings.max_replications, settings.initial_replications),
     )
     judge = TargetJudge(base, confidence)
-    state = {"phase": "start"}
+    state: dict = {"phase": "start"}
+    plan = WorkPlan()
 
     def report(message: str) -> None:
+        plan.done = runner.replications_run
+        plan.revise(_expected(state, runner, space, rule, settings))
         if progress is not None:
             progress(
-                SearchProgress(state["phase"], message, runner.evaluations, runner.replications_run)
+                SearchProgress(
+                    state["phase"],
+                    message,
+                    runner.evaluations,
+                    runner.replications_run,
+                    fraction=plan.fraction(),
+                    seconds_left=plan.seconds_left(),
+                    replications_expected=round(plan.expected),
+                )
             )
 
     pool = nullcontext(executor) if executor is not None or workers <= 1 else process_pool(workers)
@@ -257,6 +280,8 @@ def search_staffing(
             on_run=lambda staffing, s, n: report(
                 f"{n} replications of {_describe(staffing)} (seed {s})"
             ),
+            cache=cache,
+            cancel=cancel,
         )
         return _search(
             scenario=base,
@@ -268,6 +293,7 @@ def search_staffing(
             seed=seed,
             workers=workers,
             replications=replications,
+            by_precision=by_precision,
             state=state,
             current=current,
             current_all=current_all,
@@ -275,6 +301,35 @@ def search_staffing(
             notes=notes,
             from_date=from_date,
         )
+
+
+def _expected(
+    state: dict, runner: CandidateRunner, space: SearchSpace, rule: PrecisionRule, settings
+) -> float:
+    """Replications the search expects to run in all: those run, plus a rough count of what
+    each phase still to come takes (evaluations the bisection of each role needs, at the
+    replications per evaluation seen so far; the confirmation and the report at the most an
+    evaluation may get). An estimate for the progress bar, revised after every batch."""
+    used = runner.evaluations
+    per_evaluation = (
+        runner.replications_run / used if used else 2.0 * settings.first_look_replications
+    )
+    per_role = sum(math.ceil(math.log2(max(len(space.grid(r)), 2))) + 2 for r in space.roles)
+    phase = state.get("phase", "start")
+    order = ["start", "replications", "ceiling", "search", "confirm", "report", "done"]
+    at = order.index(phase) if phase in order else 0
+    left = 0.0
+    if at <= order.index("search"):
+        searched = used - state.get("search_from", 0) if phase == "search" else 0
+        left += max(per_role + 1 - searched, 1) * per_evaluation
+    if at <= order.index("confirm"):
+        left += 2 * state.get("confirm_guess", rule.budget)  # the answer and today
+    if at <= order.index("report"):
+        neighbours = len(space.roles) + 2 * settings.tradeoff_steps
+        left += neighbours * (per_evaluation if state.get("sequential") else rule.budget)
+    if at >= order.index("done"):
+        left = 0.0
+    return runner.replications_run + left
 
 
 def _missed_on_confirmation(
@@ -337,6 +392,7 @@ def _search(
     seed: int,
     workers: int,
     replications: int | None,
+    by_precision: bool,
     state: dict[str, str],
     current: Staffing,
     current_all: Staffing,
@@ -347,43 +403,54 @@ def _search(
     targets = list(scenario.targets)
     floors = {t: abs(scenario.targets[t].threshold) for t in targets}
     batch = max(rule.look_ahead, 2 * workers, 1)
+    sequential = replications is None
+    looks = SequentialRule.doubling(
+        judge.confidence, scenario.staffing_search.first_look_replications, rule.budget
+    )
+    state["sequential"] = sequential
+    if sequential and not by_precision:  # the confirmation: settled, and a normal run's at least
+        state["confirm_guess"] = max(scenario.replications, looks.min_met)
+    state["search_from"] = 0
 
-    # 1. Replications per evaluation, at the analytic estimate.
-    state["phase"] = "replications"
-    if replications is None:
-        pilot = sequential_replications(
-            lambda n: runner.target_values(guess, seed, n, targets), floors, rule, batch
-        )
-        pilot_n = pilot.run
-    else:
-        pilot, pilot_n = None, replications
-
-    # 2. Targets no staffing in range can meet: judged at the ceiling on the replications of
-    # the search seed and of the first fresh seed together (one seed alone can be lucky).
+    # 1. The ceiling: targets no staffing in range can meet. Sequentially, a target met at
+    # the ceiling is settled in a look or two; any other is judged as before, on the
+    # replications of the search seed and of the first fresh seed together (one seed alone
+    # can be lucky), at the most replications an evaluation may get.
+    pilot = None
     state["phase"] = "ceiling"
     top = space.top()
-    runner.kpis(top, seed, pilot_n)
-    runner.kpis(top, seed + 1, pilot_n)
+    if sequential:
+        n_search = rule.budget
+        settled = runner.sequential(top, seed, targets, looks, stop_on_miss=False).verdicts
+        doubtful = [t for t in targets if settled[t] != MET]
+        if doubtful:
+            runner.kpis(top, seed, n_search)
+            runner.kpis(top, seed + 1, n_search)
+    else:
+        n_search = replications
+        doubtful = targets
+        runner.kpis(top, seed, n_search)
+        runner.kpis(top, seed + 1, n_search)
     unreachable: dict[str, tuple[pd.Series, str]] = {}
-    for name in targets:
+    for name in doubtful:
         row = judge.status(runner.pooled(top), [name]).iloc[0]
         if not row["met_with_confidence"]:
             unreachable[name] = (row, "missed even at the most staff searched")
     active = [t for t in targets if t not in unreachable]
-    if replications is not None:
-        n_search = replications
-    elif active:
-        n_search = pilot.replications(active, rule)
-    else:
-        n_search = pilot_n
 
-    # 3. The search under common random numbers, then 4. confirmation with fresh seeds.
+    # 2. The search under common random numbers, then 3. confirmation with fresh seeds.
+    def search_evaluate(x: Staffing, active: list[str]) -> Evaluation:
+        if sequential:
+            return runner.sequential(x, seed, active, looks).evaluation
+        return runner.evaluate(x, seed, n_search, active)
+
     def search_for(active: list[str]) -> SearchOutcome:
         if not active:
             return SearchOutcome(staffing=top, feasible=False)
+        state["search_from"] = runner.evaluations
         return cheapest_staffing(
             space,
-            lambda x: runner.evaluate(x, seed, n_search, active),
+            lambda x: search_evaluate(x, active),
             guess,
             scenario.staffing_search.exact_evaluations,
         )
@@ -398,15 +465,25 @@ def _search(
         final_seed = seed + k
         if not active:
             break
-        if replications is None:
-            check = sequential_replications(
+        if sequential and by_precision:
+            pilot = sequential_replications(
                 lambda n, s=final_seed, x=candidate, a=active: runner.target_values(x, s, n, a),
                 {t: floors[t] for t in active},
                 rule,
                 batch,
             )
-            final_n = max(n_search, check.replications(active, rule))
+            final_n = max(looks.looks[0], pilot.replications(active, rule))
+        elif sequential:
+            # As many replications as settle the answer's verdict under the fresh seed, and
+            # at least a normal run's (the scenario's replications), so the figures shown
+            # for today and the answer rest on no fewer runs than `acusim run` would use.
+            settled = runner.sequential(candidate, final_seed, active, looks)
+            final_n = min(rule.budget, max(settled.n, scenario.replications))
         result = runner.evaluate(candidate, final_seed, final_n, active)
+        if sequential and not by_precision and result.feasible:
+            # Confirmed only if the sequential test settled every target as met too: its
+            # error bound holds whatever the look at which it stopped.
+            result = settled.evaluation
         if result.feasible:
             confirmed = True
             break
@@ -462,20 +539,30 @@ def _search(
             targets_recommended.at[index, column] = value
         targets_recommended.at[index, "basis"] = "all seeds"
     targets_current = judge.status(runner.kpis(None, final_seed, final_n))
+    report_looks = SequentialRule.doubling(
+        judge.confidence, scenario.staffing_search.first_look_replications, final_n
+    )
+
+    def frame_for(x: Staffing) -> pd.DataFrame:
+        """Replications of a neighbour of the answer under the final seed: as many as its
+        verdict needs (sequential), at most the answer's."""
+        if not sequential or not active or key_of(x) == key_of(candidate):
+            return runner.kpis(x, final_seed, final_n)
+        n = runner.sequential(x, final_seed, active, report_looks, stop_on_miss=False).n
+        return runner.kpis(x, final_seed, n)
+
     step_down, binding_role, binding_target = staffing_report.step_down(
-        space, runner, judge, candidate, final_seed, final_n, active
+        space, frame_for, judge, candidate, active
     )
     tradeoff_role = binding_role or max(
         space.roles, key=lambda r: (space.cost[r] * candidate[r], r)
     )
     tradeoff = staffing_report.tradeoff(
         space,
-        runner,
+        frame_for,
         judge,
         candidate,
         tradeoff_role,
-        final_seed,
-        final_n,
         scenario.staffing_search.tradeoff_steps,
     )
     precision_table = staffing_report.precision_table(
@@ -568,4 +655,6 @@ def _search(
         notes=notes,
         repaired=outcome.repaired,
         workforce=workforce,
+        sequential=sequential,
+        replications_reused=runner.replications_reused,
     )

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -21,30 +21,29 @@ from model.replications import one_sided_bound
 from model.scenario import Scenario
 from planning.staffing.analytic import FTE_TOLERANCE
 from planning.staffing.precision import PrecisionOutcome, PrecisionRule, relative_half_widths
-from planning.staffing.runs import CandidateRunner, TargetJudge
+from planning.staffing.runs import TargetJudge
 from planning.staffing.search import SearchSpace, Staffing, moved
 
 
 def step_down(
     space: SearchSpace,
-    runner: CandidateRunner,
+    frame_for: Callable[[Staffing], pd.DataFrame],
     judge: TargetJudge,
     staffing: Staffing,
-    seed: int,
-    n: int,
     active: list[str],
 ) -> tuple[pd.DataFrame, str | None, str | None]:
     """One step fewer of each role: which targets fail, and which of those fail *because*
     of it (the paired difference from the answer, same seed, is worse beyond noise). The
     binding role is the one whose loss leaves the largest such shortfall; the binding target
-    is the one it misses by most."""
+    is the one it misses by most. ``frame_for`` gives the target KPIs of a staffing under
+    the final seed (replications 0..n-1, paired with the answer's)."""
     rows, worst = [], (0.0, None, None)
-    here = runner.kpis(staffing, seed, n)
+    here = frame_for(staffing)
     for role in space.roles:
         if staffing[role] - space.step[role] < space.floor[role] - FTE_TOLERANCE or not active:
             continue
         fewer = moved(staffing, role, -1, space)
-        frame = runner.kpis(fewer, seed, n)
+        frame = frame_for(fewer)
         status = judge.status(frame, active).set_index("target")
         failing = [t for t in active if not status.loc[t, "met_with_confidence"]]
         caused = [t for t in failing if _worse(judge, t, here, frame)]
@@ -69,7 +68,8 @@ def step_down(
 def _worse(judge: TargetJudge, name: str, here: pd.DataFrame, fewer: pd.DataFrame) -> bool:
     """Whether the target is worse with ``fewer`` than ``here`` beyond noise (paired)."""
     column = f"target.{name}"
-    loss = fewer[column] - here[column]
+    n = min(len(here), len(fewer))
+    loss = fewer[column].iloc[:n].to_numpy() - here[column].iloc[:n].to_numpy()
     if judge.scenario.targets[name].direction == ">=":
         loss = -loss
     return one_sided_bound(loss, ">=", judge.confidence) > 0
@@ -77,12 +77,10 @@ def _worse(judge: TargetJudge, name: str, here: pd.DataFrame, fewer: pd.DataFram
 
 def tradeoff(
     space: SearchSpace,
-    runner: CandidateRunner,
+    frame_for: Callable[[Staffing], pd.DataFrame],
     judge: TargetJudge,
     staffing: Staffing,
     role: str,
-    seed: int,
-    n: int,
     steps: int,
 ) -> pd.DataFrame:
     """Each target's estimate, CI and verdict as the trade-off role's FTE varies."""
@@ -93,7 +91,7 @@ def tradeoff(
     ]
     frames = []
     for value in values:
-        status = judge.status(runner.kpis({**staffing, role: value}, seed, n))
+        status = judge.status(frame_for({**staffing, role: value}))
         status.insert(0, "fte", value)
         status.insert(0, "role", role)
         frames.append(status)

@@ -17,17 +17,29 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class SearchProgress:
-    """A progress report: the phase, a plain-words line, and the work done so far."""
+    """A progress report: the phase, a plain-words line, and the work done so far.
+
+    ``fraction`` (0 to 1) and ``seconds_left`` are estimates (see
+    :class:`planning.staffing.control.WorkPlan`): the replications the search still expects
+    to run, at the rate seen so far; None before there is anything to go on."""
 
     phase: str
     message: str
     evaluations: int
     replications_run: int
+    fraction: float | None = None
+    seconds_left: float | None = None
+    replications_expected: int | None = None
 
 
 @dataclass
 class StaffingResult:
     """The answer of :func:`search_staffing`, with everything needed to trust and explain it.
+
+    ``sequential`` says each candidate got only the replications its verdict needed (the
+    group-sequential test, :mod:`planning.staffing.sequential`); ``replications`` is then
+    the most any candidate could get. ``replications_reused`` counts replications taken
+    from the cache of earlier searches instead of simulated.
 
     ``repaired`` says the per-role floors together missed the targets (roles interact), so
     the greedy repair, pruning and exchange steps ran.
@@ -76,6 +88,8 @@ class StaffingResult:
     notes: list[str] = field(default_factory=list)
     repaired: bool = False
     workforce: pd.DataFrame | None = None  # posts vs FTE in post (planning.staffing.establishment)
+    sequential: bool = False
+    replications_reused: int = 0
 
     @property
     def brute_force_evaluations(self) -> int:
@@ -135,6 +149,8 @@ class StaffingResult:
             "replications_per_evaluation": self.replications,
             "confirmation_replications": self.confirmation_replications,
             "replications_run": self.replications_run,
+            "replications_reused": self.replications_reused,
+            "sequential": self.sequential,
             "brute_force_evaluations": self.brute_force_evaluations,
             "recommendation": records(self.recommendation_table()),
             "targets_current": records(self.targets_current),

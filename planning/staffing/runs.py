@@ -4,8 +4,11 @@ A candidate staffing is evaluated by running replications 0..n-1 of the
 scenario with that staffing and a given seed. Replication ``r`` of seed ``s``
 is the same world (arrivals, efforts, routes, delays) whatever the staffing,
 so two candidates evaluated with the same seed differ only by their staffing:
-common random numbers for free. Results are cached per (staffing, seed) and
-extended, never recomputed, when more replications are wanted.
+common random numbers for free. Results are cached per (scenario content hash
+with the staffing applied, seed) in :mod:`planning.staffing.cache` and
+extended, never recomputed, when more replications are wanted; a candidate can
+be judged look by look (:mod:`planning.staffing.sequential`) so it gets only
+the replications its verdict needs.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import pandas as pd
 from model.engine.unit import change_effective_day, staffing_schedule
 from model.replications import estimate, meets, one_sided_bound, run_replications
 from model.scenario import Scenario, ScenarioError, days_from_start, with_overrides
+from planning.staffing.cache import SHARED, ReplicationCache
+from planning.staffing.control import CancelToken
 from planning.staffing.search import Evaluation, Staffing
+from planning.staffing.sequential import MET, MISSED, OPEN, SequentialRule, verdicts
 
 
 def reporting_from(scenario: Scenario, when: dt.date) -> Scenario:
@@ -132,8 +138,23 @@ def key_of(staffing: Staffing) -> tuple[tuple[str, float], ...]:
     return tuple(sorted((r, round(v, 9)) for r, v in staffing.items()))
 
 
+@dataclass(frozen=True)
+class SequentialOutcome:
+    """A candidate judged by the sequential test: the evaluation, each target's verdict, and
+    the replications it took."""
+
+    evaluation: Evaluation
+    verdicts: dict[str, str]
+    n: int
+
+
 class CandidateRunner:
-    """Runs and caches replications of candidate staffings (common random numbers by seed)."""
+    """Runs and caches replications of candidate staffings (common random numbers by seed).
+
+    Replications come from ``cache`` (default: the process-wide one) where they were run
+    before - in this search or an earlier one - keyed by the content hash of the scenario
+    with the staffing applied and the seed; only the missing ones are simulated.
+    ``cancel`` is checked before every batch; ``on_run`` is told after each batch."""
 
     def __init__(
         self,
@@ -144,6 +165,8 @@ class CandidateRunner:
         workers: int = 1,
         executor: Executor | None = None,
         on_run: Callable[[Staffing | None, int, int], None] | None = None,
+        cache: ReplicationCache | None = None,
+        cancel: CancelToken | None = None,
     ) -> None:
         self.scenario = scenario
         self.judge = judge
@@ -151,13 +174,23 @@ class CandidateRunner:
         self.workers = workers
         self.executor = executor
         self.on_run = on_run
-        self._cache: dict[tuple, list[dict[str, float]]] = {}
+        self.cache = SHARED if cache is None else cache
+        self.cancel = cancel
+        self.columns = tuple(f"target.{name}" for name in scenario.targets)
+        self._hashes: dict[object, str] = {}
+        self._used: dict[tuple, int] = {}  # (staffing key, seed) -> replications used here
+        self._memo: dict[tuple, SequentialOutcome] = {}
         self.replications_run = 0
 
     @property
+    def replications_reused(self) -> int:
+        """Replications used here that were not simulated here (cached by an earlier search)."""
+        return max(0, sum(self._used.values()) - self.replications_run)
+
+    @property
     def evaluations(self) -> int:
-        """Distinct (staffing, seed) pairs simulated."""
-        return len(self._cache)
+        """Distinct (staffing, seed) pairs looked at in this search."""
+        return len(self._used)
 
     def scenario_for(self, staffing: Staffing | None) -> Scenario:
         """The scenario with ``staffing`` applied (None: today's staffing, unchanged)."""
@@ -165,11 +198,21 @@ class CandidateRunner:
             return self.scenario
         return apply_staffing(self.scenario, staffing, self.from_date)
 
+    def _hash(self, staffing: Staffing | None) -> str:
+        key = None if staffing is None else key_of(staffing)
+        if key not in self._hashes:
+            self._hashes[key] = self.scenario_for(staffing).content_hash()
+        return self._hashes[key]
+
     def kpis(self, staffing: Staffing | None, seed: int, n: int) -> pd.DataFrame:
-        """KPIs of replications 0..n-1 (one row each), simulating only those not yet run."""
-        key = (None if staffing is None else key_of(staffing), seed)
-        rows = self._cache.setdefault(key, [])
+        """Target KPIs of replications 0..n-1 (one row each), simulating only those never run
+        before (in this search or, through the cache, in an earlier one)."""
+        cache_key = (self._hash(staffing), seed)
+        rows = self.cache.get(cache_key, self.columns)
+        used_key = (None if staffing is None else key_of(staffing), seed)
         if len(rows) < n:
+            if self.cancel is not None:
+                self.cancel.check()
             missing = n - len(rows)
             results = run_replications(
                 self.scenario_for(staffing),
@@ -179,23 +222,30 @@ class CandidateRunner:
                 first_replication=len(rows),
                 executor=self.executor,
             )
-            rows.extend(r.kpis for r in results.replications)
+            new = [
+                np.array([r.kpis.get(c, math.nan) for c in self.columns], dtype=float)
+                for r in results.replications
+            ]
+            self.cache.extend(cache_key, self.columns, len(rows), new)
+            rows = rows + new
             self.replications_run += missing
+            self._used[used_key] = max(self._used.get(used_key, 0), n)
             if self.on_run:
                 self.on_run(staffing, seed, missing)
-        frame = pd.DataFrame(rows[:n])
+        self._used[used_key] = max(self._used.get(used_key, 0), n)
+        data = np.array(rows[:n], dtype=float).reshape(n, len(self.columns))
+        frame = pd.DataFrame(data, columns=list(self.columns))
         frame.index = pd.RangeIndex(n, name="replication")
         return frame
 
     def pooled(self, staffing: Staffing | None) -> pd.DataFrame:
-        """Every replication of ``staffing`` simulated so far, all seeds together."""
+        """Every replication of ``staffing`` used in this search, all seeds together."""
         key = None if staffing is None else key_of(staffing)
-        rows = [row for (k, _), cached in self._cache.items() if k == key for row in cached]
-        return pd.DataFrame(rows)
+        frames = [self.kpis(staffing, s, n) for (k, s), n in self._used.items() if k == key]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def available(self, staffing: Staffing | None, seed: int) -> int:
-        key = (None if staffing is None else key_of(staffing), seed)
-        return len(self._cache.get(key, []))
+        return self._used.get((None if staffing is None else key_of(staffing), seed), 0)
 
     def evaluate(self, staffing: Staffing, seed: int, n: int, targets: Sequence[str]) -> Evaluation:
         """Whether ``staffing`` meets ``targets`` with confidence, over n replications."""
@@ -207,6 +257,51 @@ class CandidateRunner:
             shortfall=float(status["shortfall"].sum()) if len(status) else 0.0,
             failing=failing,
         )
+
+    def sequential(
+        self,
+        staffing: Staffing,
+        seed: int,
+        targets: Sequence[str],
+        rule: SequentialRule,
+        stop_on_miss: bool = True,
+    ) -> SequentialOutcome:
+        """Judge ``staffing`` look by look (:mod:`planning.staffing.sequential`): stop as soon
+        as every target is met, or (``stop_on_miss``) one is missed, or at the last look.
+
+        Deterministic: the verdict at a look uses replications 0..n-1 only, so the same
+        staffing, seed and targets always get the same answer (the search relies on it)."""
+        memo_key = (key_of(staffing), seed, tuple(targets), rule, stop_on_miss)
+        if memo_key in self._memo:
+            self.kpis(staffing, seed, self._memo[memo_key].n)  # counted as used here
+            return self._memo[memo_key]
+        spec = {
+            t: (self.scenario.targets[t].direction, self.scenario.targets[t].threshold)
+            for t in targets
+        }
+        for n in rule.looks:
+            frame = self.kpis(staffing, seed, n)
+            found = verdicts({t: frame[f"target.{t}"] for t in targets}, spec, rule)
+            if all(v == MET for v in found.values()):
+                break
+            if stop_on_miss and any(v == MISSED for v in found.values()):
+                break
+            if all(v != OPEN for v in found.values()):
+                break
+        status = self.judge.status(frame, targets)
+        failing = tuple(t for t in targets if found[t] != MET)
+        outcome = SequentialOutcome(
+            Evaluation(
+                staffing=dict(staffing),
+                feasible=not failing,
+                shortfall=float(status["shortfall"].sum()) if len(status) else 0.0,
+                failing=failing,
+            ),
+            found,
+            n,
+        )
+        self._memo[memo_key] = outcome
+        return outcome
 
     def target_values(
         self, staffing: Staffing | None, seed: int, n: int, targets: Sequence[str]

@@ -222,9 +222,20 @@ def test_staffing_page_shows_the_model_recommendation():
     at.toggle(key="widget:staff_auto").set_value(False).run()
     at.number_input(key="widget:staff_runs").set_value(3)
     click(at, "widget:staff_run")
+    from tests.app.test_staffing_page import wait_for_search
+
+    wait_for_search(at)
     scenario = with_overrides(BASELINE, FAST)
+    from app.staffing_words import default_in_post
+
+    worked = {stage.role for stage in BASELINE.stages.values() if stage.role}
+    in_post = default_in_post(BASELINE, [r for r in BASELINE.roles if r in worked])
     result = search_staffing(
-        scenario, roles=("ds", "dc_investigator"), confidence=0.95, replications=3
+        scenario,
+        roles=("ds", "dc_investigator"),
+        confidence=0.95,
+        replications=3,
+        from_date=in_post,
     )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[EN["staffing.cost_now"]] == f"£{result.cost_current:,.0f}"

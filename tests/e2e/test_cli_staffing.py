@@ -215,3 +215,63 @@ def test_demand_reports_a_missing_file() -> None:
     result = acusim("demand", "no/such/file.yaml")
     assert result.returncode == 2
     assert "no/such/file.yaml: file not found" in result.stderr
+
+
+def test_staff_progress_goes_to_stderr_and_json_stays_clean(mmc_file: Path) -> None:
+    result = acusim("staff", str(mmc_file), "--workers", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    json.loads(result.stdout)  # nothing but the document on stdout
+    assert "replications so far" in result.stderr  # progress, one line per phase (no tty)
+
+
+def test_ctrl_c_cancels_cleanly_with_exit_130_and_no_workers_left(tmp_path: Path) -> None:
+    """SIGINT while the search runs: one line, exit code 130, no output files, and no worker
+    process of the command left behind."""
+    import os
+    import signal
+    import time
+
+    slow = queue_file(tmp_path)
+    data = yaml.safe_load(slow.read_text())
+    data["horizon_years"] = 5  # long enough to be cancelled mid-search
+    slow.write_text(yaml.safe_dump(data, sort_keys=False))
+    out_dir = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "acusim",
+            "staff",
+            str(slow),
+            "--workers",
+            "2",
+            "--out",
+            str(out_dir),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(0.5)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        # Wait for the search to start (its first progress line), then press Ctrl-C.
+        line = process.stderr.readline()
+        if "replications so far" in line:
+            break
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("Cancelled:"), stderr
+    assert "Traceback" not in stderr
+    assert not out_dir.exists()
+    time.sleep(0.5)
+    try:
+        os.killpg(process.pid, 0)  # any process left in the command's group?
+        left = True
+    except ProcessLookupError:
+        left = False
+    assert not left, "worker processes survived the cancel"

@@ -1,0 +1,112 @@
+"""A candidate's verdict as soon as it is settled: a group-sequential test per target.
+
+The search asks one question of each staffing it tries: does it meet every
+target with the stated confidence? Most staffings it tries are far from the
+answer (a queue that explodes, a target met with room to spare), and a few
+replications settle them; only staffings near the boundary need many. So a
+candidate is simulated in *looks* - ``first_look_replications`` replications,
+then double, and so on up to ``max_replications`` - and after each look every
+target gets one of three verdicts:
+
+* **met**: the pessimistic one-sided bound (lower for ``>=``, upper for
+  ``<=``) at the look confidence is on the right side of the threshold;
+* **missed**: the *optimistic* one-sided bound at the look confidence is on
+  the wrong side (even the most favourable reading misses);
+* **open**: neither; run the next look.
+
+A target is never called met before the second look (``min_met``): the
+t-bound is least reliable on few, skewed values, and a wrong "met" is the
+error the guarantee is about. A candidate is feasible once every target is
+met; infeasible as soon as one is missed (the search needs no more about
+it), or if a target is still open after the last look. The look confidence
+is ``1 - (1 - confidence) / K`` for ``K`` looks (Bonferroni over the
+looks), so whatever the true mean and however many looks are taken, the
+chance of calling a target met when its true value is on the wrong side of
+the threshold is at most ``1 - confidence`` (each look's one-sided t-test
+has error at most ``(1 - confidence) / K`` for normal means; the union bound
+adds them). The same holds for calling a target missed when it is in fact
+met. That is the guarantee of a fixed-n test at the stated confidence, kept
+under optional stopping; the price is a wider bound at each look, paid back
+many times over by the staffings settled at the first looks. Group-sequential
+tests with Bonferroni (or any alpha-spending) boundaries: Jennison and
+Turnbull (2000), *Group Sequential Methods with Applications to Clinical
+Trials*, ch. 1-2; the fully sequential procedures of Kim and Nelson (2001)
+and the feasibility checks of Batur and Kim (2010) sharpen this with an
+indifference zone, which the targets here do not state (see
+docs/staffing.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+MET, MISSED, OPEN = "met", "missed", "open"
+
+
+@dataclass(frozen=True)
+class SequentialRule:
+    """The looks (replication counts, increasing) and the confidence stated per target."""
+
+    confidence: float
+    looks: tuple[int, ...]
+    min_met: int = 0
+    """Fewest replications at which a target may be called met (missed may come sooner)."""
+
+    @classmethod
+    def doubling(cls, confidence: float, first: int, budget: int) -> SequentialRule:
+        """Looks at ``first``, ``2 first``, ``4 first``, ... and ``budget`` last (a doubling
+        that would come within a quarter of the budget is skipped: one look fewer, so each
+        look's test is less strict, for the same replications)."""
+        first = max(2, min(first, budget))
+        looks, n = [], first
+        while n < budget and (n == first or n * 4 < budget * 3):
+            looks.append(n)
+            n *= 2
+        looks.append(budget)
+        return cls(confidence, tuple(looks), looks[1] if len(looks) > 1 else looks[0])
+
+    @property
+    def look_confidence(self) -> float:
+        """Confidence of each look's one-sided test: Bonferroni over the looks."""
+        return 1 - (1 - self.confidence) / len(self.looks)
+
+
+def verdict(values: Sequence[float], direction: str, threshold: float, confidence: float) -> str:
+    """``met``, ``missed`` or ``open`` from one look at the replications so far."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return OPEN
+    mean = float(x.mean())
+    margin = float(stats.t.ppf(confidence, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    if direction == ">=":
+        pessimistic, optimistic = mean - margin, mean + margin
+        if pessimistic >= threshold:
+            return MET
+        return MISSED if optimistic < threshold else OPEN
+    pessimistic, optimistic = mean + margin, mean - margin
+    if pessimistic <= threshold:
+        return MET
+    return MISSED if optimistic > threshold else OPEN
+
+
+def verdicts(
+    values: Mapping[str, Sequence[float]],
+    targets: Mapping[str, tuple[str, float]],
+    rule: SequentialRule,
+) -> dict[str, str]:
+    """Each target's verdict at one look; ``targets`` maps name -> (direction, threshold).
+    Before ``rule.min_met`` replications a target is never called met (only missed or open):
+    the t-bound is least reliable on few, skewed values, and a wrong "met" is the error the
+    guarantee is about."""
+    out = {}
+    for name, (direction, threshold) in targets.items():
+        found = verdict(values[name], direction, threshold, rule.look_confidence)
+        n = int(np.isfinite(np.asarray(values[name], dtype=float)).sum())
+        out[name] = OPEN if found == MET and n < rule.min_met else found
+    return out
