@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 
 from model.engine.unit import change_effective_day, staffing_schedule
+from model.engine.workforce import turnover_roles
 from model.replications import estimate, meets, one_sided_bound, run_replications
 from model.scenario import Scenario, ScenarioError, days_from_start, with_overrides
+from model.workforce_outputs import ROLE_FIGURES
 from planning.staffing.cache import SHARED, ReplicationCache
 from planning.staffing.control import CancelToken
 from planning.staffing.search import Evaluation, Staffing
@@ -176,7 +178,11 @@ class CandidateRunner:
         self.on_run = on_run
         self.cache = SHARED if cache is None else cache
         self.cancel = cancel
-        self.columns = tuple(f"target.{name}" for name in scenario.targets)
+        # The target KPIs decide; with turnover, the workforce figures of the answer are kept
+        # too, so the establishment table (planning.staffing.establishment) has them.
+        self.columns = tuple(f"target.{name}" for name in scenario.targets) + tuple(
+            f"{figure}.{role}" for role in turnover_roles(scenario) for figure in ROLE_FIGURES
+        )
         self._hashes: dict[object, str] = {}
         self._used: dict[tuple, int] = {}  # (staffing key, seed) -> replications used here
         self._memo: dict[tuple, SequentialOutcome] = {}
