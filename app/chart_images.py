@@ -61,10 +61,11 @@ def figure_svg(fig: go.Figure, browser: str | None = None) -> bytes:
     return kaleido.calc_fig_sync(
         fig.to_dict(),
         opts={"format": "svg", "width": width, "height": height, "scale": 1},
-        kopts={
-            "plotlyjs": str(plotly_js()),
-            "mathjax": False,
-            "path": path,
-            "timeout": RENDER_TIMEOUT_S,
-        },
+        kopts={**offline_page(), "path": path, "timeout": RENDER_TIMEOUT_S},
     )
+
+
+def offline_page() -> dict[str, object]:
+    """Kaleido's page options that keep every script local: plotly.py's plotly.js, and
+    no MathJax (Kaleido's default loads it from a CDN)."""
+    return {"plotlyjs": str(plotly_js()), "mathjax": False}

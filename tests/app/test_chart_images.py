@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import plotly.graph_objects as pgo
 import pytest
 
@@ -28,6 +30,17 @@ def test_local_browser_never_guesses_a_missing_path(monkeypatch, tmp_path):
 
 def test_plotly_js_is_plotly_pys_own_copy():
     assert chart_images.plotly_js().is_file()
+
+
+def test_kaleidos_page_loads_nothing_from_the_network():
+    from kaleido import PageGenerator
+
+    page = PageGenerator(plotly=chart_images.plotly_js(), mathjax=False).generate_index()
+    options = chart_images.offline_page()
+    assert options["mathjax"] is False and options["plotlyjs"] == str(chart_images.plotly_js())
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts and not [s for s in scripts if "://" in s and not s.startswith("file:")]
+    assert "http" not in page
 
 
 @needs_browser
