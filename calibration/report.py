@@ -24,7 +24,7 @@ from calibration.durations import DurationFit
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, StageFit
-from calibration.wording import text
+from calibration.wording import catalogue, text
 from model.formats import long_date, number, percent
 from model.results import package_version
 
@@ -176,7 +176,7 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                 "-"
                 if fit.trend_factor is None
                 else text(lang, "words.times", value=_with_ci(fit.trend_factor, lang)),
-                fit.structure.season or "-",
+                _choice(fit.structure.season, lang) if fit.structure.season else "-",
                 "-" if fit.burst_cv is None else _with_ci(fit.burst_cv, lang),
                 "-" if not math.isfinite(p_value) else f"{p_value:.3g}",
             ]
@@ -205,9 +205,9 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                 [w(f"col_{c}") for c in (*selection, "bic", "chosen")],
                 [
                     [
-                        r["trend"],
-                        r["change_point"],
-                        r["seasonal"],
+                        _choice(r["trend"], lang),
+                        _choice(r["change_point"], lang),
+                        _choice(r["seasonal"], lang),
                         float(r["log_likelihood"]),
                         r["parameters"],
                         float(r["bic"]),
@@ -220,6 +220,16 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
             + "</details>"
         )
     return "".join(parts)
+
+
+def _choice(value: object, lang: str) -> str:
+    """A fitting code's fixed word (yes/no, found, harmonic, monthly, a priority) in
+    ``lang``; anything else (a name from the extract) as it is."""
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    words = catalogue(lang)
+    key = f"choice.{value}"
+    return words[key] if key in words else str(value)
 
 
 def _with_ci(f: Fitted, lang: str = "en") -> str:
@@ -249,8 +259,9 @@ def _change_text(fit: ArrivalFit, lang: str = "en") -> str:
 
 
 def _proportion_rows(props: Proportions, lang: str = "en") -> list[list[object]]:
+    """Label, count, share and interval; fixed words (priorities) in ``lang``."""
     return [
-        [label, int(count), f.value, ci(f, lang)]
+        [_choice(label, lang), int(count), f.value, ci(f, lang)]
         for label, count, f in zip(props.labels, props.counts, props.fitted, strict=True)
     ]
 
@@ -269,7 +280,7 @@ def _mixes(cal: Calibration, lang: str = "en") -> str:
         parts.append(f"<h3>{esc(name)}</h3><p>")
         sentences = [w("referrals", n=number(mix.n, 0, lang), apsp=_with_ci(mix.apsp, lang)) + "."]
         if mix.apsp_priority:
-            sentences.append(w("apsp_priority", priority=mix.apsp_priority))
+            sentences.append(w("apsp_priority", priority=_choice(mix.apsp_priority, lang)))
         if entry:
             sentences.append(
                 w(
@@ -363,7 +374,7 @@ def _duration_figure(fit: DurationFit, title: str, lang: str = "en") -> str:
     fig.add_scatter(
         x=grid,
         y=fit.survival(grid),
-        name=w("fitted", family=fit.chosen.family),
+        name=w("fitted", family=_choice(fit.chosen.family, lang)),
         line={"color": "#c0392b"},
     )
     fig.update_layout(title=title, xaxis_title=w("x_title"), yaxis_title=w("y_title"))
@@ -373,12 +384,14 @@ def _duration_figure(fit: DurationFit, title: str, lang: str = "en") -> str:
 def _duration_rows(label: str, fit: DurationFit | None, lang: str = "en") -> list[object]:
     if fit is None:
         return [label, "-", "-", "-", "-", "-", "-"]
-    params = "; ".join(f"{k} {_with_ci(v, lang)}" for k, v in fit.chosen.parameters.items())
+    params = "; ".join(
+        f"{_choice(k, lang)} {_with_ci(v, lang)}" for k, v in fit.chosen.parameters.items()
+    )
     return [
         label,
         fit.n,
         fit.censored,
-        fit.chosen.family,
+        _choice(fit.chosen.family, lang),
         params,
         text(lang, "words.value_ci", value=fmt(fit.mean_days), ci=ci(fit.chosen.mean, lang)),
         fit.closed_mean,
@@ -400,7 +413,11 @@ def _durations(cal: Calibration, lang: str = "en") -> str:
                 title = w("chart_title", stage=name, kind=kind_words)
                 figures.append(_duration_figure(fit, title, lang))
                 alts = ", ".join(
-                    w("alternative", family=a.family, difference=f"{a.aic - fit.chosen.aic:+.1f}")
+                    w(
+                        "alternative",
+                        family=_choice(a.family, lang),
+                        difference=f"{a.aic - fit.chosen.aic:+.1f}",
+                    )
                     for a in fit.alternatives
                 )
                 figures.append(f"<p class='note'>{esc(alts)}</p>")
@@ -438,7 +455,11 @@ def _effort(cal: Calibration, lang: str = "en") -> str:
                 e.full_touch_utilisation,
                 e.implied_utilisation,
                 e.hours_per_day,
-                w("basis", parameters=spec.parameters_from, fte=spec.history_from),
+                w(
+                    "basis",
+                    parameters=_choice(spec.parameters_from, lang),
+                    fte=_choice(spec.history_from, lang),
+                ),
             ]
         )
     columns = ("role", "fte_days", "case_days", "u", "full_touch", "implied", "hours", "basis")
