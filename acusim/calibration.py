@@ -82,6 +82,13 @@ def register(app: typer.Typer) -> None:
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the HTML calibration report here.")
         ] = None,
+        lang: Annotated[
+            str,
+            typer.Option(
+                "--lang",
+                help="Language of the --report: en (English) or cy (Welsh).",
+            ),
+        ] = "en",
         template: Annotated[
             Path | None,
             typer.Option(
@@ -190,6 +197,8 @@ def register(app: typer.Typer) -> None:
                 touch_values[stage_name] = float(text)
             except ValueError:
                 problems.append(f"--touch-share: {stage_name}: not a number ({text!r})")
+        if lang not in ("en", "cy"):
+            problems.append(f"--lang: must be en or cy, not {lang!r}")
         if problems:
             fail(problems)
         try:
@@ -230,6 +239,7 @@ def register(app: typer.Typer) -> None:
                 workers=workers,
                 with_report=report is not None,
                 match_history=False if no_match_history else None,
+                report_lang=lang,
             )
         except (ExtractError, CalibrationError) as exc:
             fail(exc.lines)

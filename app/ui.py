@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import state
+from app.chart_images import figure_svg, local_browser
 from app.formatting import ci_text as ci_text
 from app.formatting import date_text as date_text
 from app.formatting import fmt as fmt
@@ -293,6 +294,27 @@ def chart_block(
         file_name=f"{key}-{current_language()}.csv",
         mime="text/csv",
         key=f"download:{key}",
+    )
+    chart_svg_button(key, fig)
+
+
+def chart_svg_button(key: str, fig: go.Figure) -> None:
+    """A keyboard-reachable button that downloads the chart as SVG.
+
+    The SVG is drawn on the server only when the button is pressed (a callable ``data``)
+    by the machine's own Chromium, offline (``app.chart_images``). Without a local
+    browser there is no button (the PNG in Plotly's toolbar remains)."""
+    browser = local_browser()
+    if browser is None:
+        return
+    st.download_button(
+        t("chart_image.download_svg"),
+        lambda: figure_svg(fig, browser),
+        file_name=f"{key}-{current_language()}.svg",
+        mime="image/svg+xml",
+        key=f"download-svg:{key}",
+        help=t("chart_image.svg_help"),
+        on_click="ignore",
     )
 
 

@@ -51,6 +51,7 @@ def calibrate_extract(
     workers: int = 1,
     with_report: bool = True,
     match_history: bool | None = None,
+    report_lang: str = "en",
 ) -> CalibrationResult:
     """Extract in (paths, bytes, file objects or DataFrames), scenario and report out.
 
@@ -58,7 +59,7 @@ def calibrate_extract(
     ``workers``: processes for the bootstrap; ``with_report=False`` skips building the
     HTML report (``report_html`` is then empty). ``match_history``: estimate each role's
     effort by replaying the window (``history_match.py``); default: when ``staffing`` is
-    given.
+    given. ``report_lang``: the report's language, "en" or "cy" (``calibration/wording.py``).
 
     Raises :class:`~calibration.extract.ExtractError` for bad input and
     :class:`CalibrationError` for an extract that cannot make a scenario; both carry
@@ -83,7 +84,7 @@ def calibrate_extract(
             seed=calibration.settings.seed,
             workers=max(1, min(workers, bootstrap)),
         )
-    html = calibration_report(calibration, text, spread) if with_report else ""
+    html = calibration_report(calibration, text, spread, report_lang) if with_report else ""
     return CalibrationResult(
         calibration, scenario, mapping, text, html, sets, dict(extract.skipped)
     )

@@ -24,6 +24,8 @@ from calibration.durations import DurationFit
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, StageFit
+from calibration.wording import catalogue, text
+from model.formats import long_date, number, percent
 from model.results import package_version
 
 _STYLE = """
@@ -39,6 +41,15 @@ pre{background:#f7f7f7;padding:1rem;overflow:auto;font-size:.8rem}
 """
 
 
+class EnglishText(str):
+    """A line written by the fitting code (a warning, a note, an effort basis): English
+    whatever the report's language, so its element says ``lang="en"`` and a screen reader
+    reads it with an English voice."""
+
+
+EN_ATTR = " lang='en'"
+
+
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -52,8 +63,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
         for cell in row:
             numeric = isinstance(cell, int | float) and not isinstance(cell, bool)
             text = fmt(cell) if isinstance(cell, float) else cell
+            attr = EN_ATTR if isinstance(cell, EnglishText) else ""
             cells.append(
-                f'<td class="num">{esc(text)}</td>' if numeric else f"<td>{esc(text)}</td>"
+                f'<td class="num">{esc(text)}</td>' if numeric else f"<td{attr}>{esc(text)}</td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -64,8 +76,10 @@ def figure(fig: go.Figure, height: int = 340) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
 
 
-def page(title: str, intro: str, sections: list[tuple[str, str]]) -> str:
-    """A whole offline page: plotly.js inline, a contents list, then the sections."""
+def page(title: str, intro: str, sections: list[tuple[str, str]], lang: str = "en") -> str:
+    """A whole offline page: plotly.js inline, a contents list, then the sections.
+
+    ``lang`` is the page's ``<html lang>`` (screen readers pick their voice from it)."""
     contents = "".join(
         f'<li><a href="#s{i}">{esc(heading)}</a></li>' for i, (heading, _) in enumerate(sections)
     )
@@ -74,7 +88,7 @@ def page(title: str, intro: str, sections: list[tuple[str, str]]) -> str:
         for i, (heading, content) in enumerate(sections)
     )
     return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
         f"<title>{esc(title)}</title><style>{_STYLE}</style>"
         f"<script>{get_plotlyjs()}</script></head><body>"
         f"<h1>{esc(title)}</h1>{intro}<ul>{contents}</ul>{body}"
@@ -82,60 +96,73 @@ def page(title: str, intro: str, sections: list[tuple[str, str]]) -> str:
     )
 
 
-def ci(f: Fitted | None) -> str:
+def ci(f: Fitted | None, lang: str = "en") -> str:
     if f is None:
         return "-"
     if not (math.isfinite(f.low) and math.isfinite(f.high)):
-        return "not available"
-    return f"{fmt(f.low)} to {fmt(f.high)}"
+        return text(lang, "words.not_available")
+    return text(lang, "words.ci", low=fmt(f.low), high=fmt(f.high))
 
 
 # --------------------------------------------------------------------------- sections
 
 
-def _summary(cal: Calibration, spread_note: str | None) -> str:
+def _summary(cal: Calibration, spread_note: str | None, lang: str = "en") -> str:
     s = cal.settings
-    parts = [
-        "<p>",
-        esc(
-            f"{cal.n_referrals} referrals and {cal.n_events} stage events received from "
-            f"{cal.window_start} to the as-of time {cal.as_of.isoformat(timespec='minutes')} "
-            f"({cal.window_days / 7:.1f} weeks), from {cal.files['referrals']} and "
-            f"{cal.files['events']}"
-            + (
-                f" with staffing history from {cal.files['staffing']}"
-                if cal.files.get("staffing")
-                else ""
-            )
-            + ". "
-        ),
-        esc(
-            f"Intervals are {s.confidence:.0%}; tests use a {s.alpha:g} significance level; "
-            f"effort assumes {s.utilisation:g} utilisation (--utilisation). "
-        ),
-        esc("Template: " + ("given" if cal.template is not None else "none") + "."),
-        "</p>",
+    as_of = f"{long_date(cal.as_of.date(), lang)} {cal.as_of.strftime('%H:%M')}"
+    sentences = [
+        text(
+            lang,
+            "summary.received",
+            referrals=number(cal.n_referrals, 0, lang),
+            events=number(cal.n_events, 0, lang),
+            start=long_date(cal.window_start, lang),
+            as_of=as_of,
+            weeks=number(cal.window_days / 7, 1, lang),
+            referrals_file=cal.files["referrals"],
+            events_file=cal.files["events"],
+        )
     ]
+    if cal.files.get("staffing"):
+        sentences.append(text(lang, "summary.staffing", file=cal.files["staffing"]))
+    sentences.append(
+        text(
+            lang,
+            "summary.settings",
+            confidence=percent(s.confidence, 0, lang),
+            alpha=f"{s.alpha:g}",
+            utilisation=percent(s.utilisation, 0, lang),
+        )
+    )
+    given = "summary.template_given" if cal.template is not None else "summary.template_none"
+    sentences.append(text(lang, given))
+    parts = ["<p>", esc(" ".join(sentences)), "</p>"]
     if cal.skipped:
-        skipped = ", ".join(f"{k}: {v} row(s)" for k, v in cal.skipped.items())
-        parts.append(f"<div class='warn'><b>Rows skipped (--skip-bad-rows):</b> {esc(skipped)}<ul>")
-        parts.extend(f"<li>{esc(line)}</li>" for line in cal.skipped_problems)
+        skipped = ", ".join(
+            text(lang, "summary.skipped_file", file=k, n=number(v, 0, lang))
+            for k, v in cal.skipped.items()
+        )
+        parts.append(
+            f"<div class='warn'><b>{esc(text(lang, 'summary.skipped'))}</b> {esc(skipped)}<ul>"
+        )
+        parts.extend(f"<li{EN_ATTR}>{esc(line)}</li>" for line in cal.skipped_problems)
         parts.append("</ul></div>")
     if cal.warnings:
-        parts.append("<div class='warn'><b>Warnings</b><ul>")
-        parts.extend(f"<li>{esc(w)}</li>" for w in cal.warnings)
+        parts.append(f"<div class='warn'><b>{esc(text(lang, 'summary.warnings'))}</b><ul>")
+        parts.extend(f"<li{EN_ATTR}>{esc(w)}</li>" for w in cal.warnings)
         parts.append("</ul></div>")
+    if lang != "en":
+        parts.append(f"<p class='note'>{esc(text(lang, 'summary.messages_note'))}</p>")
     if spread_note:
         parts.append(f"<p>{esc(spread_note)}</p>")
     return "".join(parts)
 
 
-def _arrivals(cal: Calibration) -> str:
-    parts = [
-        "<p class='note'>Weekly referrals against the fitted expected count. Components "
-        "(trend, change point, seasonality) are kept when they lower BIC; over-dispersion "
-        "(negative binomial) when a likelihood-ratio test rejects Poisson.</p>"
-    ]
+def _arrivals(cal: Calibration, lang: str = "en") -> str:
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"arrivals.{key}", **fields)
+
+    parts = [f"<p class='note'>{esc(w('note'))}</p>"]
     rows = []
     for name, fit in cal.arrivals.items():
         p_value = fit.dispersion_test[1]
@@ -143,142 +170,185 @@ def _arrivals(cal: Calibration) -> str:
             [
                 name,
                 fit.n,
-                _with_ci(fit.base_per_week),
-                _with_ci(fit.current_per_week),
-                _change_text(fit),
-                "-" if fit.trend_factor is None else "x" + _with_ci(fit.trend_factor),
-                fit.structure.season or "-",
-                "-" if fit.burst_cv is None else _with_ci(fit.burst_cv),
+                _with_ci(fit.base_per_week, lang),
+                _with_ci(fit.current_per_week, lang),
+                _change_text(fit, lang),
+                "-"
+                if fit.trend_factor is None
+                else text(lang, "words.times", value=_with_ci(fit.trend_factor, lang)),
+                _choice(fit.structure.season, lang) if fit.structure.season else "-",
+                "-" if fit.burst_cv is None else _with_ci(fit.burst_cv, lang),
                 "-" if not math.isfinite(p_value) else f"{p_value:.3g}",
             ]
         )
-    parts.append(
-        table(
-            [
-                "source",
-                "n",
-                "per week at start (CI)",
-                "per week at as-of (CI)",
-                "change point",
-                "trend to as-of",
-                "seasonal",
-                "burst cv",
-                "p (NB vs Poisson)",
-            ],
-            rows,
-        )
-    )
+    columns = ("source", "n", "start", "as_of", "change", "trend", "season", "burst", "p")
+    parts.append(table([w(f"col_{c}") for c in columns], rows))
     for name, fit in cal.arrivals.items():
         weeks = np.arange(1, len(fit.weekly_observed) + 1)
         fig = go.Figure()
-        fig.add_bar(x=weeks, y=fit.weekly_observed, name="observed", marker_color="#9bb7d4")
-        fig.add_scatter(x=weeks, y=fit.weekly_expected, name="fitted", line={"color": "#c0392b"})
+        fig.add_bar(x=weeks, y=fit.weekly_observed, name=w("observed"), marker_color="#9bb7d4")
+        fig.add_scatter(x=weeks, y=fit.weekly_expected, name=w("fitted"), line={"color": "#c0392b"})
         if fit.change is not None:
             fig.add_vline(x=fit.change.day / 7 + 1, line_dash="dash", line_color="#555")
         fig.update_layout(
-            title=f"{name}: referrals per week",
-            xaxis_title="week of the window",
-            yaxis_title="referrals",
+            title=w("chart_title", source=name),
+            xaxis_title=w("x_title"),
+            yaxis_title=w("y_title"),
         )
         parts.append(figure(fig, 300))
+        selection = ("trend_term", "change_term", "season_term", "loglik", "parameters")
         parts.append(
-            "<details><summary>Model selection for "
-            + esc(name)
+            "<details><summary>"
+            + esc(w("selection", source=name))
             + "</summary>"
             + table(
-                [
-                    "trend",
-                    "change point",
-                    "seasonal",
-                    "log-likelihood",
-                    "parameters",
-                    "BIC",
-                    "chosen",
-                ],
+                [w(f"col_{c}") for c in (*selection, "bic", "chosen")],
                 [
                     [
-                        r["trend"],
-                        r["change_point"],
-                        r["seasonal"],
+                        _choice(r["trend"], lang),
+                        _choice(r["change_point"], lang),
+                        _choice(r["seasonal"], lang),
                         float(r["log_likelihood"]),
                         r["parameters"],
                         float(r["bic"]),
-                        "yes" if r["chosen"] else "",
+                        text(lang, "words.answer_yes") if r["chosen"] else "",
                     ]
                     for r in fit.candidates
                 ],
             )
-            + "".join(f"<p class='note'>{esc(n)}</p>" for n in fit.notes)
+            + "".join(f"<p class='note'{EN_ATTR}>{esc(n)}</p>" for n in fit.notes)
             + "</details>"
         )
     return "".join(parts)
 
 
-def _with_ci(f: Fitted) -> str:
-    return f"{fmt(f.value)} ({ci(f)})"
+def _choice(value: object, lang: str) -> str:
+    """A fitting code's fixed word (yes/no, found, harmonic, monthly, a priority) in
+    ``lang``; anything else (a name from the extract) as it is."""
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    words = catalogue(lang)
+    key = f"choice.{value}"
+    return words[key] if key in words else str(value)
 
 
-def _change_text(fit: ArrivalFit) -> str:
+def _with_ci(f: Fitted, lang: str = "en") -> str:
+    return text(lang, "words.value_ci", value=fmt(f.value), ci=ci(f, lang))
+
+
+def _change_text(fit: ArrivalFit, lang: str = "en") -> str:
     change = fit.change
     if change is None:
         return "-"
-    when = "given" if change.known else f"{change.low_date} to {change.high_date}"
-    return f"{change.date} ({when}); x{_with_ci(change.factor)}"
+    if change.known:
+        when = text(lang, "words.given")
+    else:
+        when = text(
+            lang,
+            "words.ci",
+            low=long_date(change.low_date, lang),
+            high=long_date(change.high_date, lang),
+        )
+    return text(
+        lang,
+        "arrivals.change",
+        date=long_date(change.date, lang),
+        when=when,
+        factor=text(lang, "words.times", value=_with_ci(change.factor, lang)),
+    )
 
 
-def _proportion_rows(props: Proportions) -> list[list[object]]:
+def _proportion_rows(props: Proportions, lang: str = "en") -> list[list[object]]:
+    """Label, count, share and interval; fixed words (priorities) in ``lang``."""
     return [
-        [label, int(count), f.value, ci(f)]
+        [_choice(label, lang), int(count), f.value, ci(f, lang)]
         for label, count, f in zip(props.labels, props.counts, props.fitted, strict=True)
     ]
 
 
-def _mixes(cal: Calibration) -> str:
-    parts = ["<p class='note'>Shares with Goodman simultaneous intervals; APSP with Wilson.</p>"]
+def _share_headers(first: str, lang: str) -> list[str]:
+    return [first] + [text(lang, f"mixes.col_{c}") for c in ("count", "share", "ci")]
+
+
+def _mixes(cal: Calibration, lang: str = "en") -> str:
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"mixes.{key}", **fields)
+
+    parts = [f"<p class='note'>{esc(w('note'))}</p>"]
     for name, mix in cal.mixes.items():
         entry = cal.entries.get(name)
         parts.append(f"<h3>{esc(name)}</h3><p>")
-        parts.append(esc(f"{mix.n} referrals; APSP {fmt(mix.apsp.value)} ({ci(mix.apsp)})"))
+        sentences = [w("referrals", n=number(mix.n, 0, lang), apsp=_with_ci(mix.apsp, lang)) + "."]
         if mix.apsp_priority:
-            parts.append(esc(f"; APSP referrals always {mix.apsp_priority} priority"))
+            sentences.append(w("apsp_priority", priority=_choice(mix.apsp_priority, lang)))
         if entry:
-            parts.append(esc(f"; enters at '{entry.stage}' ({entry.share:.0%} of {entry.n})"))
+            sentences.append(
+                w(
+                    "entry",
+                    stage=entry.stage,
+                    share=percent(entry.share, 0, lang),
+                    n=number(entry.n, 0, lang),
+                )
+            )
+        parts.append(esc(" ".join(sentences)))
         parts.append("</p>")
-        parts.append(table(["category", "count", "share", "CI"], _proportion_rows(mix.category)))
-        parts.append(table(["priority", "count", "share", "CI"], _proportion_rows(mix.priority)))
+        parts.append(
+            table(_share_headers(w("col_category"), lang), _proportion_rows(mix.category, lang))
+        )
+        parts.append(
+            table(_share_headers(w("col_priority"), lang), _proportion_rows(mix.priority, lang))
+        )
         if mix.apsp_by_category:
             parts.append(
                 table(
-                    ["category", "APSP share", "CI", "n"],
-                    [[c, f.value, ci(f), f.n] for c, f in mix.apsp_by_category.items()],
+                    [w("col_category"), w("col_apsp_share"), w("col_ci"), w("col_n")],
+                    [[c, f.value, ci(f, lang), f.n] for c, f in mix.apsp_by_category.items()],
                 )
             )
     return "".join(parts)
 
 
-def _routing(cal: Calibration) -> str:
-    parts = ["<p class='note'>From finished visits (open visits have no destination yet).</p>"]
+def _routing(cal: Calibration, lang: str = "en") -> str:
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"routing.{key}", **fields)
+
+    parts = [f"<p class='note'>{esc(w('note'))}</p>"]
     for name, stage in cal.stages.items():
         routing = stage.routing
         parts.append(f"<h3>{esc(name)}</h3>")
         if routing is None:
-            parts.append("<p>No visit finished: routing from the template.</p>")
+            parts.append(f"<p>{esc(w('none'))}</p>")
             continue
         parts.append(
-            esc(f"{routing.finished} finished, {routing.unfinished} open. ")
+            esc(
+                w(
+                    "counts",
+                    finished=number(routing.finished, 0, lang),
+                    open=number(routing.unfinished, 0, lang),
+                )
+                + " "
+            )
             + esc(
-                f"APSP vs other: G={routing.test[0]:.1f}, df={routing.test[1]}, "
-                f"p={routing.test[2]:.3g}"
+                w(
+                    "test",
+                    g=f"{routing.test[0]:.1f}",
+                    df=routing.test[1],
+                    p=f"{routing.test[2]:.3g}",
+                )
             )
         )
-        parts.append(table(["to", "count", "share", "CI"], _proportion_rows(routing.default)))
+        headers = _share_headers(w("col_to"), lang)
+        parts.append(table(headers, _proportion_rows(routing.default, lang)))
         if routing.apsp_rule is not None:
-            parts.append("<p>APSP cases:</p>")
-            parts.append(table(["to", "count", "share", "CI"], _proportion_rows(routing.apsp_rule)))
+            parts.append(f"<p>{esc(w('apsp_cases'))}</p>")
+            parts.append(table(headers, _proportion_rows(routing.apsp_rule, lang)))
     return "".join(parts)
 
 
-def _duration_figure(fit: DurationFit, title: str) -> str:
+def _duration_figure(fit: DurationFit, title: str, lang: str = "en") -> str:
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"durations.{key}", **fields)
+
     fig = go.Figure()
     km = fit.km
     top = fit.mean_days * 4
@@ -295,89 +365,84 @@ def _duration_figure(fit: DurationFit, title: str) -> str:
             fill="tonexty",
             line={"width": 0, "shape": "hv"},
             fillcolor="rgba(80,120,200,0.2)",
-            name=f"Kaplan-Meier {fit.confidence:.0%} CI",
+            name=w("km_band", level=percent(fit.confidence, 0, lang)),
         )
         fig.add_scatter(
-            x=t, y=km["survival"], line={"color": "#2c5aa0", "shape": "hv"}, name="Kaplan-Meier"
+            x=t, y=km["survival"], line={"color": "#2c5aa0", "shape": "hv"}, name=w("km")
         )
     grid = np.linspace(0, top, 200)
     fig.add_scatter(
-        x=grid, y=fit.survival(grid), name=f"fitted {fit.chosen.family}", line={"color": "#c0392b"}
+        x=grid,
+        y=fit.survival(grid),
+        name=w("fitted", family=_choice(fit.chosen.family, lang)),
+        line={"color": "#c0392b"},
     )
-    fig.update_layout(title=title, xaxis_title="days", yaxis_title="share still unfinished")
+    fig.update_layout(title=title, xaxis_title=w("x_title"), yaxis_title=w("y_title"))
     return figure(fig, 300)
 
 
-def _duration_rows(label: str, fit: DurationFit | None) -> list[object]:
+def _duration_rows(label: str, fit: DurationFit | None, lang: str = "en") -> list[object]:
     if fit is None:
         return [label, "-", "-", "-", "-", "-", "-"]
-    params = "; ".join(f"{k} {fmt(v.value)} ({ci(v)})" for k, v in fit.chosen.parameters.items())
+    params = "; ".join(
+        f"{_choice(k, lang)} {_with_ci(v, lang)}" for k, v in fit.chosen.parameters.items()
+    )
     return [
         label,
         fit.n,
         fit.censored,
-        fit.chosen.family,
+        _choice(fit.chosen.family, lang),
         params,
-        f"{fmt(fit.mean_days)} ({ci(fit.chosen.mean)})",
+        text(lang, "words.value_ci", value=fmt(fit.mean_days), ci=ci(fit.chosen.mean, lang)),
         fit.closed_mean,
     ]
 
 
-def _durations(cal: Calibration) -> str:
-    parts = [
-        "<p class='note'>Fitted by censored maximum likelihood (open visits count as "
-        "'longer than so far'); the family with the lowest AIC is kept. The last column is "
-        "the mean of finished visits only, which is biased low when many are open.</p>"
-    ]
+def _durations(cal: Calibration, lang: str = "en") -> str:
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"durations.{key}", **fields)
+
+    parts = [f"<p class='note'>{esc(w('note'))}</p>"]
     rows = []
     figures = []
     for name, stage in cal.stages.items():
         for kind, fit in _kinds(stage):
-            rows.append(_duration_rows(f"{name} {kind}", fit))
+            kind_words = w(f"kind_{kind}")
+            rows.append(_duration_rows(w("row", stage=name, kind=kind_words), fit, lang))
             if fit is not None:
-                figures.append(_duration_figure(fit, f"{name}: {kind} (days)"))
+                title = w("chart_title", stage=name, kind=kind_words)
+                figures.append(_duration_figure(fit, title, lang))
                 alts = ", ".join(
-                    f"{a.family} AIC {a.aic - fit.chosen.aic:+.1f}" for a in fit.alternatives
+                    w(
+                        "alternative",
+                        family=_choice(a.family, lang),
+                        difference=f"{a.aic - fit.chosen.aic:+.1f}",
+                    )
+                    for a in fit.alternatives
                 )
                 figures.append(f"<p class='note'>{esc(alts)}</p>")
-    parts.append(
-        table(
-            [
-                "duration",
-                "n",
-                "open (censored)",
-                "family",
-                "parameters (CI)",
-                "mean days (CI)",
-                "closed-only mean",
-            ],
-            rows,
-        )
-    )
+    columns = ("duration", "n", "open", "family", "parameters", "mean", "closed_mean")
+    parts.append(table([w(f"col_{c}") for c in columns], rows))
     parts.extend(figures)
     return "".join(parts)
 
 
 def _kinds(stage: StageFit) -> list[tuple[str, DurationFit | None]]:
+    """The durations fitted for a stage, by catalogue word (``durations.kind_*``)."""
     kinds = [("wait", stage.wait)]
     if stage.role is not None:
         kinds.append(("service", stage.service))
     else:
-        kinds.append(("time in stage", stage.sojourn))
+        kinds.append(("sojourn", stage.sojourn))
     return kinds
 
 
-def _effort(cal: Calibration) -> str:
-    parts = [
-        "<p>Effort is not in the extract. A stage's <i>touch share</i> is the share of its "
-        "service time that is hands-on work: effort = touch share x casework hours per day x "
-        "service time, and the rest of the service time is an external delay. Touch shares "
-        "are given (--touch-share), taken from the template's effort and delays, or derived "
-        "from the assumed utilisation u: min(1, u x FTE-days / case-days in service), after "
-        "the fixed stages' work. If the full-touch utilisation is below u, staff had slack "
-        "and service time is all work. Check the result with <code>acusim validate-fit"
-        "</code>: simulated waits too long mean too much effort.</p>"
-    ]
+def _effort(cal: Calibration, lang: str = "en") -> str:
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"effort.{key}", **fields)
+
+    # The catalogue's own HTML (italics and code only), not user text.
+    parts = [f"<p>{w('intro_html')}</p>"]
     rows = []
     for name, e in cal.efforts.items():
         spec = cal.roles[name]
@@ -390,68 +455,69 @@ def _effort(cal: Calibration) -> str:
                 e.full_touch_utilisation,
                 e.implied_utilisation,
                 e.hours_per_day,
-                f"parameters from {spec.parameters_from}; FTE from {spec.history_from}",
+                w(
+                    "basis",
+                    parameters=_choice(spec.parameters_from, lang),
+                    fte=_choice(spec.history_from, lang),
+                ),
             ]
         )
-    parts.append(
-        table(
-            [
-                "role",
-                "FTE-days",
-                "case-days in service",
-                "u (assumed)",
-                "full-touch utilisation",
-                "implied utilisation",
-                "casework h/day per FTE",
-                "basis",
-            ],
-            rows,
-        )
-    )
+    columns = ("role", "fte_days", "case_days", "u", "full_touch", "implied", "hours", "basis")
+    parts.append(table([w(f"col_{c}") for c in columns], rows))
     stage_rows = [
-        [stage, name, share, e.basis[stage]]
+        [stage, name, share, EnglishText(e.basis[stage])]
         for name, e in cal.efforts.items()
         for stage, share in e.touch.items()
     ]
-    parts.append(table(["stage", "role", "touch share", "basis"], stage_rows))
+    parts.append(table([w(f"col_{c}") for c in ("stage", "role", "touch", "basis")], stage_rows))
     return "".join(parts)
 
 
-def _backlog(cal: Calibration) -> str:
+def _backlog(cal: Calibration, lang: str = "en") -> str:
+    def w(key: str) -> str:
+        return text(lang, f"backlog.{key}")
+
     if not cal.backlog:
-        return "<p>No visit was open at the as-of time.</p>"
+        return f"<p>{esc(w('none'))}</p>"
     rows = [
         [g.stage, g.source, g.waiting, g.in_progress, float(np.mean(g.ages)), float(np.max(g.ages))]
         for g in cal.backlog
     ]
-    return table(
-        ["stage", "source", "waiting", "in progress", "mean age (days)", "oldest (days)"], rows
-    )
+    columns = ("stage", "source", "waiting", "in_progress", "mean_age", "oldest")
+    return table([w(f"col_{c}") for c in columns], rows)
 
 
 def calibration_report(
     cal: Calibration,
     scenario_text: str,
     spread: list[dict[str, object]] | None = None,
+    lang: str = "en",
 ) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string, in ``lang`` ("en" or "cy", see
+    ``calibration/wording.py``). Names from the extract (sources, stages, roles,
+    categories) and the fitting code's warning lines are shown as they are."""
+    text(lang, "title")  # an unknown language fails here, in one line
+
+    def heading(key: str) -> str:
+        return text(lang, f"sections.{key}")
+
     sections = [
-        ("Referral rates", _arrivals(cal)),
-        ("Attribute mixes and entry stages", _mixes(cal)),
-        ("Routing", _routing(cal)),
-        ("Waiting and service times", _durations(cal)),
-        ("Effort (derived)", _effort(cal)),
-        ("Open work at the as-of time", _backlog(cal)),
+        (heading("arrivals"), _arrivals(cal, lang)),
+        (heading("mixes"), _mixes(cal, lang)),
+        (heading("routing"), _routing(cal, lang)),
+        (heading("durations"), _durations(cal, lang)),
+        (heading("effort"), _effort(cal, lang)),
+        (heading("backlog"), _backlog(cal, lang)),
     ]
     note = None
     if spread:
+        columns = ("value", "fitted", "low", "median", "high", "samples")
         sections.append(
             (
-                "Input uncertainty (bootstrap)",
-                "<p class='note'>Spread of fitted values over bootstrap resamples of the "
-                "extract (2.5th to 97.5th percentile).</p>"
+                heading("spread"),
+                f"<p class='note'>{esc(text(lang, 'spread.note'))}</p>"
                 + table(
-                    ["value", "fitted", "bootstrap 2.5%", "median", "97.5%", "samples"],
+                    [text(lang, f"spread.col_{c}") for c in columns],
                     [
                         [r["path"], r["fitted"], r["p2_5"], r["median"], r["p97_5"], r["n"]]
                         for r in spread
@@ -459,6 +525,6 @@ def calibration_report(
                 ),
             )
         )
-        note = f"Input uncertainty: {spread[0]['n']} bootstrap samples (see the last section)."
-    sections.append(("The calibrated scenario", f"<pre>{esc(scenario_text)}</pre>"))
-    return page("Calibration report", _summary(cal, note), sections)
+        note = text(lang, "summary.spread", n=number(int(spread[0]["n"]), 0, lang))
+    sections.append((heading("scenario"), f"<pre>{esc(scenario_text)}</pre>"))
+    return page(text(lang, "title"), _summary(cal, note, lang), sections, lang)

@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app import state, ui
-from app.i18n import name, number, percent, t
+from app.i18n import current_language, name, number, percent, t
 from calibration import (
     CalibrationError,
     CalibrationResult,
@@ -29,7 +29,9 @@ from calibration import (
     ExtractError,
     calibrate_extract,
 )
+from calibration.report import calibration_report
 from calibration.synth import synthesise
+from calibration.wording import LANGUAGES as REPORT_LANGUAGES
 from model.scenario import Scenario
 
 FIT_KEY = "state:calibration"
@@ -75,7 +77,9 @@ class Fit:
     a change of language)."""
     scenario: Scenario | None = None
     yaml_text: str = ""
-    report_html: str = ""
+    report_html: dict[str, str] = field(default_factory=dict)
+    """The calibration report in each language (``calibration/wording.py``), built
+    while the fits are at hand, so a change of language needs no refit."""
     referrals: int = 0
     events: int = 0
     start: dt.date | None = None
@@ -217,7 +221,9 @@ def summarise(inputs: Inputs, result: CalibrationResult) -> Fit:
         inputs=inputs,
         scenario=result.scenario,
         yaml_text=result.yaml_text,
-        report_html=result.report_html,
+        report_html={
+            lang: calibration_report(cal, result.yaml_text, lang=lang) for lang in REPORT_LANGUAGES
+        },
         referrals=cal.n_referrals,
         events=cal.n_events,
         start=cal.window_start,
@@ -246,6 +252,7 @@ def fit(uploads: list[UploadedFile | None], inputs: Inputs) -> Fit:
             settings=CalibrationSettings(utilisation=inputs.utilisation),
             template=template_scenario(inputs.template),
             skip_bad_rows=inputs.skip_bad_rows,
+            with_report=False,  # built in both languages by summarise()
         )
     except ExtractError as exc:
         return Fit(inputs, errors=exc.lines, errors_intro="calibrate.extract_invalid")
@@ -341,8 +348,8 @@ def show_fit(result: Fit) -> None:
     )
     right.download_button(
         t("calibrate.report_button"),
-        result.report_html.encode("utf-8"),
-        file_name=f"{scenario.name}-calibration-report.html",
+        result.report_html[current_language()].encode("utf-8"),
+        file_name=f"{scenario.name}-calibration-report-{current_language()}.html",
         mime="text/html",
         key="download:calibration_report",
         on_click="ignore",

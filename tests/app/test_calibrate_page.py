@@ -191,3 +191,25 @@ def test_demo_extract_is_a_zip_of_a_valid_extract(downloads):
     )
     assert AS_OF - dt.timedelta(days=731) <= checked.window_start < AS_OF - dt.timedelta(days=700)
     assert set(checked.sources) <= set(BASELINE.sources)
+
+
+def test_the_report_follows_the_language(extract, downloads):
+    """A Welsh visitor downloads the Welsh report (lang="cy", Welsh headings); switching
+    back to English serves the English one without refitting."""
+    from calibration.wording import catalogue as report_words
+
+    at = open_app()
+    at.session_state["lang"] = "cy"  # AppTest does not redraw the sidebar after switch_page
+    go(at, "calibrate")
+    upload(at, extract)
+    at.date_input(key="widget:cal_as_of").set_value(AS_OF).run()
+    click(at, "widget:fit")
+    welsh = downloads(download(at, "download:calibration_report")).decode("utf-8")
+    assert welsh.startswith("<!DOCTYPE html><html lang='cy'>")
+    assert f"<h1>{report_words('cy')['title']}</h1>" in welsh
+    assert report_words("en")["sections.arrivals"] not in welsh
+    at.session_state["lang"] = "en"
+    at.run()
+    english = downloads(download(at, "download:calibration_report")).decode("utf-8")
+    assert english.startswith("<!DOCTYPE html><html lang='en'>")
+    assert report_words("en")["sections.arrivals"] in english

@@ -336,7 +336,13 @@ def test_run_from_the_scenario_page_shows_every_result(visit: Visit) -> None:
             '.js-plotly-plot, [data-testid=stDownloadButton]')].map(
             e => e.matches('.js-plotly-plot') ? 'chart' : e.innerText.trim())"""
     )
-    assert order == ["chart", EN["ui.download_csv"]] * N_CHARTS, order
+    svg = EN["chart_image.download_svg"]
+    assert order == ["chart", EN["ui.download_csv"], svg] * N_CHARTS, order
+    # ... and its SVG download (a real button, drawn by the server's own Chromium, offline).
+    with page.expect_download() as drawn:
+        page.get_by_role("button", name=svg).first.click()
+    assert drawn.value.suggested_filename.endswith("-en.svg")
+    assert Path(drawn.value.path()).read_bytes().startswith(b"<svg")
 
 
 def test_run_button_is_reached_with_tab_and_pressed_with_enter(visit: Visit) -> None:
