@@ -161,7 +161,7 @@ def show(view: BacktestView) -> None:
 
 def section(start: dt.date, end: dt.date, fit_inputs: tuple, run) -> None:
     """The backtest controls and result; ``run(cut, n)`` returns a BacktestView."""
-    st.subheader(t("backtest.title"))
+    ui.section(t("backtest.title"))
     st.markdown(t("backtest.explain"))
     left, right = st.columns(2)
     earliest = start + dt.timedelta(days=MIN_HISTORY_DAYS)

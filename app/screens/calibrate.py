@@ -127,7 +127,7 @@ def demo_section() -> None:
 
 def upload_section() -> list[UploadedFile | None]:
     """referrals.csv, stage_events.csv and staffing.csv, in that order (None if not given)."""
-    st.subheader(t("calibrate.files_title"))
+    ui.section(t("calibrate.files_title"))
     return [
         column.file_uploader(
             t(f"calibrate.{what}"),
@@ -163,7 +163,7 @@ def template_scenario(option: str) -> Scenario | None:
 
 
 def settings_section() -> tuple[dt.date | None, str, float, bool]:
-    st.subheader(t("calibrate.settings_title"))
+    ui.section(t("calibrate.settings_title"))
     left, right = st.columns(2)
     as_of = left.date_input(
         t("calibrate.as_of"),
@@ -303,7 +303,7 @@ def use(result: Fit) -> None:
 def show_fit(result: Fit) -> None:
     scenario = result.scenario
     assert scenario is not None and result.start is not None and result.end is not None
-    st.subheader(t("calibrate.done_title"))
+    ui.section(t("calibrate.done_title"))
     st.markdown(
         t(
             "calibrate.summary",
@@ -335,7 +335,7 @@ def show_fit(result: Fit) -> None:
     else:
         st.caption(t("calibrate.assumption", share=percent(result.inputs.utilisation)))
 
-    st.subheader(t("calibrate.take_title"))
+    ui.section(t("calibrate.take_title"))
     st.markdown(t("calibrate.yaml_help"))
     left, right = st.columns(2)
     left.download_button(

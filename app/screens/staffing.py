@@ -433,7 +433,7 @@ def tradeoff_view(scenario: Scenario, result: StaffingResult) -> views.View | No
 
 
 def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -> None:
-    st.subheader(t("staffing.plan_title"))
+    ui.section(t("staffing.plan_title"))
     plan = recruitment_plan(scenario, result, in_post)
     recruit = plan[plan["extra_fte"] > 0]
     if not len(recruit):
@@ -576,7 +576,7 @@ def metrics(result: StaffingResult) -> None:
 
 def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
     """Today and each scenario's answer in one table: FTE per role and the yearly cost."""
-    st.subheader(t("staffing_page.side_title"))
+    ui.section(t("staffing_page.side_title"))
     columns = st.columns(len(named))
     for column, (label, scenario, result) in zip(columns, named, strict=True):
         with column, st.container(border=True):

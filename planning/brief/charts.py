@@ -42,7 +42,8 @@ def referrals_chart(figures: BriefFigures, w: Any) -> bytes:
         part = f.years[(f.years["metric"] == "arrivals") & (f.years["key"] == "all")]
         part = part.set_index("financial_year").reindex(years)
         x = np.arange(len(years)) + i * width
-        label = f"{w('today')} ({f.scenario.name})" if i == 0 else f.scenario.name
+        title = w.scenario(f.scenario)
+        label = f"{w('today')} ({title})" if i == 0 else title
         ax.bar(
             x,
             part["mean"],

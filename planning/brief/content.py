@@ -80,6 +80,12 @@ class Words:
     def __call__(self, key: str, **slots: Any) -> str:
         return self.t[key].format(**slots)
 
+    def scenario(self, scenario: Any) -> str:
+        """A scenario's title in this language (``title_cy`` in Welsh), else its name."""
+        if self.lang == "cy" and scenario.title_cy:
+            return scenario.title_cy
+        return scenario.title or scenario.name
+
     def name(self, kind: str, key: str, fallback: str) -> str:
         """A scenario thing's name: in Welsh the catalogue's translation where it has one;
         in English the scenario file's own title (the user's words)."""
@@ -119,7 +125,8 @@ class Words:
 
 
 def _label(fig: ScenarioFigures, is_base: bool, w: Words) -> str:
-    return f"{w('today')} ({fig.scenario.name})" if is_base else fig.scenario.name
+    title = w.scenario(fig.scenario)
+    return f"{w('today')} ({title})" if is_base else title
 
 
 def _fy_rows(
@@ -220,7 +227,7 @@ def key_messages(figures: BriefFigures, w: Words) -> list[Block]:
     blocks = []
     confidence = w.pct(figures.base.staffing.confidence)
     for fig in figures.options:
-        name = fig.scenario.name
+        name = w.scenario(fig.scenario)
         referrals, hours, top = _added(figures.base, fig, w)
         text = w(
             "msg_adds",
@@ -787,14 +794,14 @@ def section_four(figures: BriefFigures, w: Words) -> list[Block]:
     out = [
         Block("h1", w("s4")),
         Block("h2", w("s4_1")),
-        Block("p", w("s4_1_text", scenario=figures.base.scenario.name)),
+        Block("p", w("s4_1_text", scenario=w.scenario(figures.base.scenario))),
     ]
     head = [w("col_input"), w("col_value"), w("col_basis"), w("col_source")]
     out.append(Block("table", header=head, rows=_register_rows(figures.base.register, w)))
     for f in figures.options:
         changes = assumptions.changed(figures.base.register, f.register)
         if changes:
-            out.append(Block("h3", w("s4_changes", option=f.scenario.name)))
+            out.append(Block("h3", w("s4_changes", option=w.scenario(f.scenario))))
             out.append(Block("table", header=head, rows=_register_rows(changes, w)))
     s = figures.sensitivity
     out.append(Block("h2", w("s4_2")))
@@ -843,7 +850,7 @@ def section_five(figures: BriefFigures, w: Words) -> list[Block]:
     for f in figures.all:
         rows.append(
             [
-                w("m_scenario", scenario=f.scenario.name),
+                w("m_scenario", scenario=w.scenario(f.scenario)),
                 f"{f.scenario.content_hash()} ({f.path.name})",
             ]
         )
@@ -853,7 +860,7 @@ def section_five(figures: BriefFigures, w: Words) -> list[Block]:
         st = f.staffing
         rows.append(
             [
-                w("m_search", scenario=f.scenario.name),
+                w("m_search", scenario=w.scenario(f.scenario)),
                 f"{st.evaluations}; {st.confirmation_replications}; {st.confirmation_seed}",
             ]
         )
@@ -867,7 +874,7 @@ def section_five(figures: BriefFigures, w: Words) -> list[Block]:
 def build(figures: BriefFigures, lang: str) -> Part:
     w = Words(lang)
     start = w.date(figures.base.scenario.start_date)
-    names = ", ".join(f.scenario.name for f in figures.all)
+    names = ", ".join(w.scenario(f.scenario) for f in figures.all)
     blocks = [
         Block("p", w("subtitle", force_options=names, start=start)),
         Block("p", w("figures_note", n=figures.replications)),

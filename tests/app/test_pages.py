@@ -250,7 +250,7 @@ def test_staffing_page_shows_the_model_recommendation():
         "Detective Constable (investigator)": result.recommended["dc_investigator"],
     }
     assert len(charts(at)) == 3  # staff, targets, trade-off
-    assert any(EN["staffing.plan_title"] == s.value for s in at.subheader)
+    assert any(EN["staffing.plan_title"] == s.value for s in at.header)  # h2 under the title
 
 
 def test_export_and_calibrate_pages():
