@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-import yaml
 
 from model import formats
+from model.catalogues import CatalogueError as CatalogueError
+from model.catalogues import flat_catalogue
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "i18n"
 LANGUAGES: tuple[str, ...] = ("en", "cy")
@@ -34,40 +35,10 @@ NAMES_PREFIX = "names."
 _FORCED: contextvars.ContextVar[str | None] = contextvars.ContextVar("language", default=None)
 
 
-class CatalogueError(ValueError):
-    """A catalogue file that would silently lose text (e.g. a key written twice)."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML loader that refuses a key written twice (YAML itself keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                mark = key_node.start_mark
-                raise CatalogueError(f"{mark.name}: line {mark.line + 1}: key '{key}' twice")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _flatten(node: Any, prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in node.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, path + "."))
-        else:
-            flat[path] = "" if value is None else str(value)
-    return flat
-
-
 @functools.cache
 def catalogue(lang: str) -> dict[str, str]:
     """The flattened catalogue of one language: dotted key -> text."""
-    with (CATALOGUE_DIR / f"{lang}.yaml").open(encoding="utf-8") as handle:
-        return _flatten(yaml.load(handle, Loader=_UniqueKeyLoader) or {})
+    return flat_catalogue(CATALOGUE_DIR / f"{lang}.yaml")
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
+from model.catalogues import flat_catalogue
 
 LANGUAGES = ("en", "cy")
 """Languages the report can be written in."""
@@ -20,24 +20,12 @@ LANGUAGES = ("en", "cy")
 TEXT_DIR = Path(__file__).parent / "text"
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, path + "."))
-        else:
-            flat[path] = str(value)
-    return flat
-
-
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     """Every phrase of one language, by dotted key (``sections.arrivals``)."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    with (TEXT_DIR / f"{lang}.yaml").open(encoding="utf-8") as handle:
-        return _flatten(yaml.safe_load(handle))
+    return flat_catalogue(TEXT_DIR / f"{lang}.yaml")
 
 
 def text(lang: str, key: str, **fields: object) -> str:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from model import formats, workforce_outputs
+from model.catalogues import read_catalogue
 from model.overload import NOT_REACHED, OVERLOADED, SETTLED, StageWaits
 from model.replications import Estimate, estimate
 from model.results import financial_year_label
@@ -37,7 +37,7 @@ LANGUAGES = ("en", "cy")
 def _file(lang: str) -> dict[str, Any]:
     if lang not in LANGUAGES:
         raise ValueError(f"language '{lang}' is not one of {', '.join(LANGUAGES)}")
-    return yaml.safe_load((TEXT_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
+    return read_catalogue(TEXT_DIR / f"{lang}.yaml")
 
 
 def catalogue(lang: str) -> dict[str, str]:
