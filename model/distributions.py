@@ -87,6 +87,28 @@ class NumbersOnly(BaseModel):
         return data
 
 
+def remaining_by_tail_inversion(
+    frozen: Any, mean: float, rng: np.random.Generator, ages: np.ndarray
+) -> np.ndarray:
+    """``X - a`` given ``X > a`` for a family with a scipy form (``frozen``), one draw per
+    age ``a``: exact inversion of the survival function on the tail (``X = S^-1(U S(a))``,
+    one uniform per age, so a draw is a pure function of its uniform). Where ``S(a)``
+    underflows (an age beyond any modelled duration) the tail is continued at the hazard
+    at ``a`` (an exponential remainder), the best the fitted family can say there."""
+    ages = np.maximum(np.asarray(ages, dtype=float), 0.0)
+    u = rng.random(ages.shape)
+    log_tail = frozen.logsf(ages)
+    target = np.log(np.maximum(u, np.finfo(float).tiny)) + log_tail
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        x = frozen.isf(np.exp(target))
+        hazard = np.exp(frozen.logpdf(ages) - log_tail)
+    fallback = ~np.isfinite(x) | (x < ages) | (np.exp(target) <= 0)
+    if fallback.any():
+        rate = np.where(np.isfinite(hazard) & (hazard > 0), hazard, 1.0 / mean)
+        x = np.where(fallback, ages - np.log(np.maximum(u, 1e-300)) / rate, x)
+    return np.maximum(x - ages, 0.0)
+
+
 class _Dist(NumbersOnly):
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -104,32 +126,12 @@ class _Dist(NumbersOnly):
     def second_moment(self) -> float:
         """See subclasses."""
 
+    @abstractmethod
     def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
-        """``X - a`` given ``X > a``, one draw per age ``a``: the time still to run.
-
-        A case already open for ``a`` days does not start its duration afresh; it spends
-        what remains of a duration known to exceed ``a``. Sampled exactly by inverting the
-        survival function on the tail (``X = S^-1(U S(a))``, one uniform per age, so a
-        draw is a pure function of its uniform); families with a closed form override
-        this. Where ``S(a)`` underflows (an age beyond any modelled duration) the tail is
-        continued at the hazard at ``a`` (an exponential remainder), the best the fitted
-        family can say there."""
-        ages = np.maximum(np.asarray(ages, dtype=float), 0.0)
-        u = rng.random(ages.shape)
-        frozen = self._scipy()
-        log_tail = frozen.logsf(ages)
-        target = np.log(np.maximum(u, np.finfo(float).tiny)) + log_tail
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            x = frozen.isf(np.exp(target))
-            hazard = np.exp(frozen.logpdf(ages) - log_tail)
-        fallback = ~np.isfinite(x) | (x < ages) | (np.exp(target) <= 0)
-        if fallback.any():
-            rate = np.where(np.isfinite(hazard) & (hazard > 0), hazard, 1.0 / self.mean())
-            x = np.where(fallback, ages - np.log(np.maximum(u, 1e-300)) / rate, x)
-        return np.maximum(x - ages, 0.0)
-
-    def _scipy(self):
-        raise NotImplementedError(f"{type(self).__name__} has no scipy form")
+        """``X - a`` given ``X > a``, one draw per age ``a``: the time still to run. A case
+        already open for ``a`` days does not start its duration afresh; it spends what
+        remains of a duration known to exceed ``a``. Families with a closed form give it;
+        the others invert their survival function (:func:`remaining_by_tail_inversion`)."""
 
 
 class Exponential(_Dist):
@@ -181,6 +183,9 @@ class Gamma(_Dist):
         shape = 1.0 / self.cv**2
         return stats.gamma(shape, scale=self.mean_value / shape)
 
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        return remaining_by_tail_inversion(self._scipy(), self.mean_value, rng, ages)
+
 
 class LogNormal(_Dist):
     """Long-tailed durations (investigations, hearing dates), by mean and cv."""
@@ -210,6 +215,9 @@ class LogNormal(_Dist):
 
         mu, sigma = self._params()
         return stats.lognorm(sigma, scale=math.exp(mu))
+
+    def sample_remaining(self, rng: np.random.Generator, ages: np.ndarray) -> np.ndarray:
+        return remaining_by_tail_inversion(self._scipy(), self.mean_value, rng, ages)
 
 
 class Weibull(_Dist):
@@ -279,7 +287,9 @@ class Triangular(_Dist):
         """Inverse survival on the tail; an age at or past ``max`` has nothing left."""
         ages = np.asarray(ages, dtype=float)
         past = ages >= self.max
-        remaining = super().sample_remaining(rng, np.where(past, self.min, ages))
+        remaining = remaining_by_tail_inversion(
+            self._scipy(), self.mean(), rng, np.where(past, self.min, ages)
+        )
         return np.where(past, 0.0, remaining)
 
 
