@@ -13,7 +13,14 @@ import typer
 from rich.table import Table
 
 from acusim.console import EXIT_FAILED, err, fail, load, out
-from acusim.options import SeedOption
+from acusim.options import (
+    AsOfOption,
+    EventsOption,
+    MaxProblemsOption,
+    ReferralsOption,
+    SeedOption,
+    SkipBadRowsOption,
+)
 from model.files import write_atomic
 from model.replications import default_workers
 
@@ -61,24 +68,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def calibrate(
-        referrals: Annotated[
-            Path, typer.Option("--referrals", help="referrals.csv (see docs/case-extract.md).")
-        ],
-        events: Annotated[Path, typer.Option("--events", help="stage_events.csv.")],
+        referrals: ReferralsOption,
+        events: EventsOption,
         output: Annotated[
             Path, typer.Option("--output", "-o", help="Calibrated scenario to write (YAML).")
         ],
         staffing: Annotated[
             Path | None, typer.Option("--staffing", help="staffing.csv (optional).")
         ] = None,
-        as_of: Annotated[
-            str | None,
-            typer.Option(
-                "--as-of",
-                help="When the extract was taken (a date means its start); default: the "
-                "latest timestamp. Unfinished work is censored here.",
-            ),
-        ] = None,
+        as_of: AsOfOption = None,
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the HTML calibration report here.")
         ] = None,
@@ -164,13 +162,8 @@ def register(app: typer.Typer) -> None:
         casework_share: Annotated[
             float, typer.Option(help="Casework share of roles not in the template.")
         ] = 0.85,
-        skip_bad_rows: Annotated[
-            bool,
-            typer.Option(
-                help="Leave out rows with problems (and report how many) instead of failing."
-            ),
-        ] = False,
-        max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        skip_bad_rows: SkipBadRowsOption = False,
+        max_problems: MaxProblemsOption = 50,
         no_match_history: Annotated[
             bool,
             typer.Option(
@@ -246,12 +239,7 @@ def register(app: typer.Typer) -> None:
         calibration, scenario, text = result.calibration, result.scenario, result.yaml_text
         sets, html = result.parameter_sets, result.report_html or None
         where = "; the report lists them" if report is not None else ""
-        for file, count in result.skipped.items():
-            err.print(
-                f"{file}: skipped {count} bad row(s) (--skip-bad-rows{where})",
-                highlight=False,
-                soft_wrap=True,
-            )
+        _say_skipped(result.skipped, where)
         for warning in calibration.warnings:
             err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         unwritable = _unwritable([output, *([report] if report is not None else [])])
@@ -326,14 +314,12 @@ def register(app: typer.Typer) -> None:
         scenario_file: Annotated[
             Path, typer.Argument(help="Calibrated scenario.", show_default=False)
         ],
-        referrals: Annotated[Path, typer.Option("--referrals", help="referrals.csv.")],
-        events: Annotated[Path, typer.Option("--events", help="stage_events.csv.")],
+        referrals: ReferralsOption,
+        events: EventsOption,
         staffing: Annotated[
             Path | None, typer.Option("--staffing", help="staffing.csv (checked, optional).")
         ] = None,
-        as_of: Annotated[
-            str | None, typer.Option("--as-of", help="When the extract was taken.")
-        ] = None,
+        as_of: AsOfOption = None,
         replications: Annotated[
             int, typer.Option("--replications", "-n", min=2, help="Replications.")
         ] = 10,
@@ -342,8 +328,8 @@ def register(app: typer.Typer) -> None:
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the HTML comparison here.")
         ] = None,
-        skip_bad_rows: Annotated[bool, typer.Option(help="Leave out rows with problems.")] = False,
-        max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        skip_bad_rows: SkipBadRowsOption = False,
+        max_problems: MaxProblemsOption = 50,
     ) -> None:
         """Replay a calibrated scenario over the extract's period and compare with history."""
         from calibration.extract import ExtractError, read_extract
@@ -370,12 +356,7 @@ def register(app: typer.Typer) -> None:
             result = validate_fit(scenario, extract, replications, seed, workers)
         except (ExtractError, ScenarioError) as exc:
             fail(exc.lines)
-        for file, count in extract.skipped.items():
-            err.print(
-                f"{file}: skipped {count} bad row(s) (--skip-bad-rows)",
-                highlight=False,
-                soft_wrap=True,
-            )
+        _say_skipped(extract.skipped)
         for note in result.notes:
             err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         out.print(
@@ -407,8 +388,8 @@ def register_backtest(app: typer.Typer) -> None:
 
     @app.command()
     def backtest(
-        referrals: Annotated[Path, typer.Option("--referrals", help="referrals.csv.")],
-        events: Annotated[Path, typer.Option("--events", help="stage_events.csv.")],
+        referrals: ReferralsOption,
+        events: EventsOption,
         cut: Annotated[
             str,
             typer.Option(
@@ -424,9 +405,7 @@ def register_backtest(app: typer.Typer) -> None:
         template: Annotated[
             Path | None, typer.Option("--template", help="Template scenario (as calibrate).")
         ] = None,
-        as_of: Annotated[
-            str | None, typer.Option("--as-of", help="When the extract was taken.")
-        ] = None,
+        as_of: AsOfOption = None,
         change_point: Annotated[
             list[str] | None,
             typer.Option("--change-point", help=f"SOURCE=DATE (as calibrate). {_KEY_VALUE_HELP}"),
@@ -446,8 +425,8 @@ def register_backtest(app: typer.Typer) -> None:
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the HTML backtest report here.")
         ] = None,
-        skip_bad_rows: Annotated[bool, typer.Option(help="Leave out rows with problems.")] = False,
-        max_problems: Annotated[int, typer.Option(min=1, help="Problems listed at most.")] = 50,
+        skip_bad_rows: SkipBadRowsOption = False,
+        max_problems: MaxProblemsOption = 50,
         input_uncertainty: Annotated[
             bool,
             typer.Option(
@@ -502,6 +481,7 @@ def register_backtest(app: typer.Typer) -> None:
             )
         except (ExtractError, CalibrationError, ScenarioError) as exc:
             fail(exc.lines)
+        _say_skipped(extract.skipped)
         payload = result.to_json()
         text = json.dumps(payload, indent=2)
         html = backtest_report(result) if (report is not None or out_dir is not None) else ""
@@ -537,6 +517,16 @@ def register_backtest(app: typer.Typer) -> None:
             err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         if written:
             err.print("Wrote " + ", ".join(map(str, written)), highlight=False, soft_wrap=True)
+
+
+def _say_skipped(skipped: dict[str, int], where: str = "") -> None:
+    """Rows left out with --skip-bad-rows are counted aloud, never dropped silently."""
+    for file, count in skipped.items():
+        err.print(
+            f"{file}: skipped {count} bad row(s) (--skip-bad-rows{where})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _unwritable(paths: list[Path]) -> list[str]:

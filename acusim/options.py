@@ -5,6 +5,7 @@ Declared once, so their names, limits and help cannot drift apart between comman
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,3 +15,23 @@ HorizonOption = Annotated[
     float | None, typer.Option(min=0.02, help="Override the scenario's horizon (years).")
 ]
 WorkersOption = Annotated[int, typer.Option(min=1, help="Worker processes (default: all cores).")]
+
+# The case extract (docs/case-extract.md), read the same way by calibrate, validate-fit and
+# backtest.
+ReferralsOption = Annotated[
+    Path, typer.Option("--referrals", help="referrals.csv (see docs/case-extract.md).")
+]
+EventsOption = Annotated[Path, typer.Option("--events", help="stage_events.csv.")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="When the extract was taken (a date means its start); default: the latest "
+        "timestamp. Unfinished work is censored here.",
+    ),
+]
+SkipBadRowsOption = Annotated[
+    bool,
+    typer.Option(help="Leave out rows with problems (and report how many) instead of failing."),
+]
+MaxProblemsOption = Annotated[int, typer.Option(min=1, help="Problems listed at most.")]
