@@ -151,41 +151,8 @@ def intervals(
     fig = go.Figure()
     if log:
         frame = _log_safe(frame)
-    for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
-        fig.add_trace(
-            go.Scatter(
-                x=part["mean"],
-                y=[wrap(label) for label in part["label"]],
-                mode="markers",
-                name=str(series),
-                marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 12, "color": colour(i)},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (part["ci_high"] - part["mean"]).fillna(0),
-                    "arrayminus": (part["mean"] - part["ci_low"]).fillna(0),
-                    "thickness": 2,
-                    "width": 6,
-                },
-            )
-        )
-    if thresholds is not None and len(thresholds):
-        fig.add_trace(
-            go.Scatter(
-                x=thresholds["threshold"],
-                y=[wrap(label) for label in thresholds["label"]],
-                mode="markers",
-                name=threshold_label,
-                text=thresholds["text"],
-                hovertemplate="%{text}<extra></extra>",
-                marker={
-                    "symbol": "line-ns-open",
-                    "size": 24,
-                    "color": REFERENCE_COLOUR,
-                    "line": {"width": 3},
-                },
-            )
-        )
+    for trace in _interval_traces(frame, thresholds, threshold_label, first=True):
+        fig.add_trace(trace)
     if reference is not None:
         fig.add_vline(
             x=reference,
@@ -200,6 +167,54 @@ def intervals(
     if log:
         fig.update_xaxes(type="log", dtick=1, tickformat=",d")  # 1, 10, 100, 1,000 only
     return fig
+
+
+def _interval_traces(
+    frame: pd.DataFrame, thresholds: pd.DataFrame | None, threshold_label: str, first: bool
+) -> list[go.Scatter]:
+    """Dots with whiskers per series, then the targets as tall open bars: the traces of
+    :func:`intervals` and of each of :func:`interval_panels`' panels (legend entries on the
+    first panel only, grouped so one click hides a series in every panel)."""
+    traces = [
+        go.Scatter(
+            x=part["mean"],
+            y=[wrap(label) for label in part["label"]],
+            mode="markers",
+            name=str(series),
+            legendgroup=str(series),
+            showlegend=first,
+            marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 12, "color": colour(i)},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (part["ci_high"] - part["mean"]).fillna(0),
+                "arrayminus": (part["mean"] - part["ci_low"]).fillna(0),
+                "thickness": 2,
+                "width": 6,
+            },
+        )
+        for i, (series, part) in enumerate(frame.groupby("series", sort=False))
+    ]
+    if thresholds is not None and len(thresholds):
+        traces.append(
+            go.Scatter(
+                x=thresholds["threshold"],
+                y=[wrap(label) for label in thresholds["label"]],
+                mode="markers",
+                name=threshold_label,
+                legendgroup="threshold",
+                showlegend=first,
+                text=thresholds["text"],
+                hovertemplate="%{text}<extra></extra>",
+                marker={
+                    "symbol": "line-ns-open",
+                    "size": 24,
+                    "color": REFERENCE_COLOUR,
+                    "line": {"width": 3},
+                },
+            )
+        )
+    return traces
 
 
 def _log_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -227,49 +242,8 @@ def interval_panels(
     fig = make_subplots(rows=rows, cols=1, vertical_spacing=PANEL_GAP / height)
     _layout(fig, "", "", "")  # first: it names the first panel's axis, set per panel below
     for row, (x_title, frame, thresholds) in enumerate(panels, start=1):
-        for i, (series, part) in enumerate(frame.groupby("series", sort=False)):
-            fig.add_trace(
-                go.Scatter(
-                    x=part["mean"],
-                    y=[wrap(label) for label in part["label"]],
-                    mode="markers",
-                    name=str(series),
-                    legendgroup=str(series),
-                    showlegend=row == 1,
-                    marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 12, "color": colour(i)},
-                    error_x={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": (part["ci_high"] - part["mean"]).fillna(0),
-                        "arrayminus": (part["mean"] - part["ci_low"]).fillna(0),
-                        "thickness": 2,
-                        "width": 6,
-                    },
-                ),
-                row=row,
-                col=1,
-            )
-        if len(thresholds):
-            fig.add_trace(
-                go.Scatter(
-                    x=thresholds["threshold"],
-                    y=[wrap(label) for label in thresholds["label"]],
-                    mode="markers",
-                    name=threshold_label,
-                    legendgroup="threshold",
-                    showlegend=row == 1,
-                    text=thresholds["text"],
-                    hovertemplate="%{text}<extra></extra>",
-                    marker={
-                        "symbol": "line-ns-open",
-                        "size": 24,
-                        "color": REFERENCE_COLOUR,
-                        "line": {"width": 3},
-                    },
-                ),
-                row=row,
-                col=1,
-            )
+        for trace in _interval_traces(frame, thresholds, threshold_label, first=row == 1):
+            fig.add_trace(trace, row=row, col=1)
         # Wrapped: on a phone a one-line axis title ran off the chart's right edge.
         fig.update_xaxes(title_text=wrap(x_title, AXIS_TITLE_WIDTH), row=row, col=1)
         if percent:
