@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import signal
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -34,8 +33,10 @@ from model.replications import (
     DEFAULT_CONFIDENCE,
     RunResults,
     default_workers,
+    ignore_interrupt,
     process_pool,
     run_replications,
+    stop_pool,
 )
 from model.scenario import Scenario, ScenarioError
 
@@ -266,7 +267,7 @@ def register(app: typer.Typer) -> None:
             when = parse_date(by, "--by")
         except ScenarioError as exc:
             fail(exc.lines)
-        pool = _quiet_pool(workers) if workers > 1 else None
+        pool = process_pool(workers, ignore_interrupt) if workers > 1 else None
         bar = _SearchBar(err)
         try:
             with bar:
@@ -285,7 +286,7 @@ def register(app: typer.Typer) -> None:
                         executor=pool,
                     )
                 except ScenarioError as exc:
-                    _stop_pool(pool)
+                    stop_pool(pool)
                     fail(exc.lines)
                 failures = plan = None
                 if when is not None:
@@ -301,13 +302,14 @@ def register(app: typer.Typer) -> None:
                     )
                     plan = recruitment_plan(scenario, result, when)
         except KeyboardInterrupt:
-            _stop_pool(pool, terminate=True)
+            stop_pool(pool)
             err.print(
                 "Cancelled: the staffing search stopped before an answer; nothing was written.",
                 highlight=False,
             )
             raise typer.Exit(EXIT_CANCELLED) from None
-        _stop_pool(pool)
+        if pool is not None:
+            pool.shutdown()
         pipeline = _pipeline(scenario, result, when)  # workforce hook: None without turnover
         if out_dir is not None:
             from planning.staffing.charts import write_staffing_outputs
@@ -333,30 +335,6 @@ def register(app: typer.Typer) -> None:
             _print_workforce(out, result, pipeline)
         if not result.feasible:
             raise typer.Exit(EXIT_INFEASIBLE)
-
-
-def _quiet_pool(workers: int):
-    """Worker processes started now, with Ctrl-C ignored in them: the command handles Ctrl-C
-    once, in this process, and stops the workers itself (no traceback from each worker)."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        pool = process_pool(workers)
-        list(pool.map(abs, range(workers)))  # start every worker while SIGINT is ignored
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return pool
-
-
-def _stop_pool(pool, terminate: bool = False) -> None:
-    """Shut the pool down; on cancel, stop the workers at once (work in flight is dropped)."""
-    if pool is None:
-        return
-    processes = list(getattr(pool, "_processes", {}).values()) if terminate else []
-    pool.shutdown(wait=not terminate, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=5)
 
 
 class _SearchBar:

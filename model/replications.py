@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,18 +115,46 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def process_pool(
+    workers: int,
+    initializer: Callable[[], None] | None = None,
+    preload: Sequence[str] = ("model.engine.unit",),
+) -> ProcessPoolExecutor:
     """Worker processes for replications; keep one alive to reuse it across many runs.
 
     Forking is cheapest (no re-import) but unsafe once other threads exist (a lock held
     by another thread at fork time stays locked in the child), so a process with threads
-    (Streamlit, a live progress bar) gets a fork server that preloads the engine instead."""
+    (Streamlit, a live progress bar) gets a fork server that preloads ``preload`` instead.
+    ``initializer`` runs in each worker as it starts (e.g. :func:`ignore_interrupt`)."""
     if threading.active_count() == 1:
         context = multiprocessing.get_context("fork")
     else:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["model.engine.unit"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        context.set_forkserver_preload(list(preload))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer)
+
+
+def ignore_interrupt() -> None:
+    """In a worker: leave Ctrl-C to the command that owns the pool. Ctrl-C in a terminal
+    reaches every process of the group; the command stops its workers itself
+    (:func:`stop_pool`), so a worker ignores it rather than print a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_pool(pool: Executor | None) -> None:
+    """Stop a process pool now: work in flight is abandoned. ProcessPoolExecutor gains a
+    public way to end its workers only in Python 3.14, so this reaches for its process
+    table."""
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with suppress(Exception):
+            process.join(timeout=5)
 
 
 def run_replications(

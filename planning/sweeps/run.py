@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing
 import os
-import signal
 import socket
 import threading
 import time
@@ -40,6 +38,7 @@ from rich.text import Text
 
 from model.engine.unit import run_replication
 from model.problems import Problems
+from model.replications import ignore_interrupt, process_pool, stop_pool
 from model.scenario import Scenario
 from planning.sweeps.design import Sweep
 from planning.sweeps.store import RunRecord, SweepStore, utc_now
@@ -210,7 +209,7 @@ class LocalBackend:
             if finished:
                 pool.shutdown(wait=True)
             else:
-                _stop_pool(pool)
+                stop_pool(pool)
 
 
 def _worker_init() -> None:
@@ -221,7 +220,7 @@ def _worker_init() -> None:
     killed with SIGKILL (or crashing) cannot stop its workers, and idle workers wait on
     their task queue forever (each holds the queue open for the others), so each worker
     watches its parent and leaves when it is replaced (re-parenting)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_interrupt()
     parent = os.getppid()
 
     def watch() -> None:
@@ -233,29 +232,9 @@ def _worker_init() -> None:
 
 
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes as :func:`model.replications.process_pool` makes them (fork when
-    this process has no other threads, else a fork server that preloads the engine), each
-    ending itself if the sweep is killed."""
-    if threading.active_count() == 1:
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["model.engine.unit", "planning.sweeps.run"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
-
-
-def _stop_pool(pool: Any) -> None:
-    """Stop a process pool now: runs in flight are abandoned (their chunks stay missing
-    and run again on resume). ProcessPoolExecutor only gains a public way to end its
-    workers in Python 3.14, so this reaches for its process table."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(timeout=5)
+    """Worker processes as :func:`model.replications.process_pool` makes them, each ending
+    itself if the sweep is killed."""
+    return process_pool(workers, _worker_init, preload=("model.engine.unit", "planning.sweeps.run"))
 
 
 class DaskBackend:
