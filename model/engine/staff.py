@@ -121,18 +121,10 @@ class StaffPool:
                 (s for s in self._active if s.weight == weight), key=lambda s: s.task is not None
             )[:surplus]
             for server in leavers:
-                self._active.remove(server)
-                if server.task is None:
-                    self._idle.remove(server)
-                    self.on_duty_fte -= server.weight
-                else:
-                    server.retiring = True
+                self._retire(server)
         for weight, missing in (desired - current).items():
             for _ in range(missing):
-                server = _Server(weight)
-                self._active.append(server)
-                self.on_duty_fte += weight
-                self._give_work(server)
+                self._join(weight, 1.0)
 
     # ------------------------------------------------------------ workforce hook
     # Used by model.engine.workforce for roles with turnover, instead of set_fte: one
@@ -140,6 +132,9 @@ class StaffPool:
     def add_server(self, weight: float, share: float = 1.0) -> _Server:
         """A post-holder joins: a server of ``weight`` FTE working at ``share`` of the rate."""
         self._advance()
+        return self._join(weight, share)
+
+    def _join(self, weight: float, share: float) -> _Server:
         server = _Server(weight)
         server.share = share
         self._active.append(server)
@@ -150,6 +145,9 @@ class StaffPool:
     def retire_server(self, server: _Server) -> None:
         """A post-holder leaves: at once if idle, else after the task in hand."""
         self._advance()
+        self._retire(server)
+
+    def _retire(self, server: _Server) -> None:
         self._active.remove(server)
         if server.task is None:
             self._idle.remove(server)

@@ -78,14 +78,22 @@ def in_post_fraction(role: Role) -> float:
         return 1.0
     if not turnover.replaced:
         return 0.0
-    if rate == 0:
-        mean_tenure = tenure
-    elif tenure is None:
-        mean_tenure = 1.0 / rate
-    else:
-        mean_tenure = (1.0 - math.exp(-rate * tenure)) / rate
+    mean_tenure = _mean_tenure_years(turnover)
     lead = replacement_lead_days(role) / DAYS_PER_YEAR
     return mean_tenure / (mean_tenure + lead)
+
+
+def _mean_tenure_years(turnover: Turnover) -> float:
+    """Mean time a post-holder stays: exponential leaving at ``r`` a year, cut at a fixed
+    tenure ``T`` if any (E[min(X, T)] = (1 - exp(-r T)) / r). At least one of the two is
+    set (callers return earlier when nobody ever leaves)."""
+    rate = turnover.leaving_rate_per_year
+    tenure = turnover.fixed_tenure_years
+    if rate == 0:
+        return tenure
+    if tenure is None:
+        return 1.0 / rate
+    return (1.0 - math.exp(-rate * tenure)) / rate
 
 
 def effective_fraction(role: Role) -> float:
@@ -97,14 +105,7 @@ def effective_fraction(role: Role) -> float:
     turnover = role.turnover
     if turnover is None or fraction in (0.0, 1.0) or not turnover.ramp_up:
         return fraction
-    rate = turnover.leaving_rate_per_year
-    tenure = turnover.fixed_tenure_years
-    if rate == 0:
-        mean_tenure = tenure
-    elif tenure is None:
-        mean_tenure = 1.0 / rate
-    else:
-        mean_tenure = (1.0 - math.exp(-rate * tenure)) / rate
+    mean_tenure = _mean_tenure_years(turnover)
     lost = sum(s.months * (1.0 - s.rate_share) for s in turnover.ramp_up) / 12.0
     lead = replacement_lead_days(role) / DAYS_PER_YEAR
     return max(fraction - min(lost, mean_tenure) / (mean_tenure + lead), 0.0)
