@@ -35,6 +35,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from calibration.wording import Message
 from model.problems import Problems
 from model.scenario import CATEGORIES, PRIORITIES
 
@@ -76,14 +77,14 @@ class Problems:
     lines: list[str] = field(default_factory=list)
     count: int = 0
 
-    def add(self, line: str) -> None:
+    def add(self, line: Message) -> None:
         self.count += 1
         if len(self.lines) < self.limit:
             self.lines.append(line)
 
     def listing(self) -> list[str]:
         extra = self.count - len(self.lines)
-        tail = [f"... and {extra} more problem(s) (showing the first {self.limit})"]
+        tail = [Message("extract.more", n=extra, limit=self.limit)]
         return self.lines + (tail if extra > 0 else [])
 
 
@@ -101,16 +102,13 @@ def shown(value: str) -> str:
     return repr(text)
 
 
-def parse_timestamp(text: str) -> Timestamp | str:
+def parse_timestamp(text: str) -> Timestamp | Message:
     """An ISO 8601 date or date-time, or the reason it is not one."""
     match = _TIMESTAMP.match(text)
     if match is None:
         if re.search(r"(Z|[+-]\d{2}:?\d{2})$", text) and "T" in text:
-            return f"time zones are not supported (got {shown(text)}): give local times"
-        return (
-            f"not an ISO 8601 date (got {shown(text)}): "
-            "expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]"
-        )
+            return Message("extract.time_zone", value=shown(text))
+        return Message("extract.not_iso", value=shown(text))
     year, month, day, hour, minute, second, fraction = match.groups()
     try:
         value = dt.datetime(
@@ -123,30 +121,31 @@ def parse_timestamp(text: str) -> Timestamp | str:
             int((fraction or "0").ljust(6, "0")),
         )
     except ValueError as exc:
-        return f"not a real date or time (got {shown(text)}: {exc})"
+        return Message("extract.not_real_date", value=shown(text), reason=exc)
     return Timestamp(value, hour is not None)
 
 
-def check_name(text: str) -> str | None:
+def check_name(text: str) -> Message | None:
     """Why ``text`` cannot be a scenario name (source, stage, outcome, role), or None."""
     if not text:
-        return "is empty"
+        return Message("extract.empty")
     if len(text) > NAME_MAX or not NAME_PATTERN.match(text):
-        return (
-            f"not a valid name (got {shown(text)}): use lowercase letters, digits and "
-            f"underscores, starting with a letter, at most {NAME_MAX} characters"
-        )
+        return Message("extract.bad_name", value=shown(text), max=NAME_MAX)
     return None
 
 
-def _choice_problem(text: str, allowed: Iterable[str], what: str) -> str:
+def _choice_problem(text: str, allowed: Iterable[str], what: str) -> Message:
     allowed = list(allowed)
     lowered = text.lower().replace(" ", "_").replace("-", "_")
     close = [a for a in allowed if lowered and lowered in a] or difflib.get_close_matches(
         lowered, allowed, n=1
     )
-    hint = f"; did you mean '{close[0]}'?" if close else f" (expected one of: {', '.join(allowed)})"
-    return f"unknown {what} {shown(text)}{hint}"
+    hint = (
+        Message("extract.did_you_mean", name=close[0])
+        if close
+        else Message("extract.one_of", names=", ".join(allowed))
+    )
+    return Message(f"extract.unknown_{what}", value=shown(text), hint=hint)
 
 
 # --------------------------------------------------------------------------- raw tables
@@ -177,21 +176,21 @@ def _read_text(source: ExtractSource, name: str, fatal: Problems) -> str | None:
         else:
             data = source.read()
     except FileNotFoundError:
-        fatal.add(f"{name}: file not found")
+        fatal.add(Message("extract.not_found", file=name))
         return None
     except (OSError, ValueError) as exc:
-        fatal.add(f"{name}: cannot be read ({exc})")
+        fatal.add(Message("extract.unreadable", file=name, reason=exc))
         return None
     if isinstance(data, str):
         return data
     if not isinstance(data, bytes):
-        fatal.add(f"{name}: cannot be read (not a file of text)")
+        fatal.add(Message("extract.not_text", file=name))
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         row = data.count(b"\n", 0, exc.start) + 1
-        fatal.add(f"{name}: row {row}: not UTF-8 text (byte {exc.start}); save the file as UTF-8")
+        fatal.add(Message("extract.not_utf8", file=name, row=row, byte=exc.start))
         return None
 
 
@@ -230,12 +229,10 @@ def _read_table(
         try:
             raw.extend(reader)
         except csv.Error as exc:
-            fatal.add(f"{name}: row {reader.line_num}: cannot be read as CSV ({exc})")
+            fatal.add(Message("extract.not_csv", file=name, row=reader.line_num, reason=exc))
             return None
     if not raw or not any(cell.strip() for cell in raw[0]):
-        fatal.add(
-            f"{name}: row 1: the file is empty; it needs a header row ({', '.join(required)})"
-        )
+        fatal.add(Message("extract.no_header", file=name, columns=", ".join(required)))
         return None
     header = [cell.strip().lower() for cell in raw[0]]
     index: dict[str, int] = {}
@@ -247,11 +244,20 @@ def _read_table(
             # near miss of the wanted name is, as a hint.
             others = [h for h in header if h not in required]
             close = difflib.get_close_matches(column, others, n=1, cutoff=0.6)
-            hint = f"; is {shown(close[0])} it?" if close else ""
-            fatal.add(f"{name}: row 1 (header): column '{column}' is missing{hint}")
+            if close:
+                fatal.add(
+                    Message(
+                        "extract.missing_column_near",
+                        file=name,
+                        column=column,
+                        near=shown(close[0]),
+                    )
+                )
+            else:
+                fatal.add(Message("extract.missing_column", file=name, column=column))
             ok = False
         elif len(positions) > 1:
-            fatal.add(f"{name}: row 1 (header): column '{column}' appears {len(positions)} times")
+            fatal.add(Message("extract.column_twice", file=name, column=column, n=len(positions)))
             ok = False
         else:
             index[column] = positions[0]
@@ -345,9 +351,12 @@ class _Reader:
         self.problems = problems
         self.as_of = as_of
 
-    def report(self, table: str, row: int, column: str | None, message: str) -> None:
-        where = f"row {row}" + (f", column {column}" if column else "")
-        self.problems.add(f"{table}: {where}: {message}")
+    def report(self, table: str, row: int, column: str | None, message: Message) -> None:
+        if column:
+            line = Message("extract.at_cell", file=table, row=row, column=column, problem=message)
+        else:
+            line = Message("extract.at_row", file=table, row=row, problem=message)
+        self.problems.add(line)
 
     def width_problem(self, table: _Table, row: int, values: dict[str, str]) -> bool:
         if "__width__" in values:
@@ -355,8 +364,7 @@ class _Reader:
                 table.name,
                 row,
                 None,
-                f"has {values['__width__']} fields but the header has {values['__header__']} "
-                "(a value with an unquoted comma?)",
+                Message("extract.width", n=values["__width__"], header=values["__header__"]),
             )
             return True
         return False
@@ -367,7 +375,7 @@ class _Reader:
         """The parsed time, None if empty and allowed, or False after reporting a problem."""
         if not text:
             if required:
-                self.report(table, row, column, "is empty (a date is required)")
+                self.report(table, row, column, Message("extract.date_required"))
                 return False
             return None
         parsed = parse_timestamp(text)
@@ -379,7 +387,7 @@ class _Reader:
                 table,
                 row,
                 column,
-                f"{text} is after the extract's as-of time ({self.as_of.value.isoformat()})",
+                Message("extract.after_as_of", value=text, as_of=self.as_of.value.isoformat()),
             )
             return False
         return parsed
@@ -396,13 +404,13 @@ class _Reader:
             before = self.problems.count
             rid = values["referral_id"]
             if not rid:
-                self.report(table.name, row, "referral_id", "is empty")
+                self.report(table.name, row, "referral_id", Message("extract.empty"))
             elif rid in first_row:
                 self.report(
                     table.name,
                     row,
                     "referral_id",
-                    f"duplicate referral_id {shown(rid)} (first at row {first_row[rid]})",
+                    Message("extract.duplicate_id", value=shown(rid), first=first_row[rid]),
                 )
             else:
                 first_row[rid] = row
@@ -414,7 +422,7 @@ class _Reader:
             category = values["category"]
             if category not in CATEGORIES:
                 problem = (
-                    "is empty"
+                    Message("extract.empty")
                     if not category
                     else _choice_problem(category, CATEGORIES, "category")
                 )
@@ -422,12 +430,15 @@ class _Reader:
             apsp_text = values["apsp"].lower()
             if apsp_text not in ("true", "false"):
                 self.report(
-                    table.name, row, "apsp", f"must be true or false (got {shown(values['apsp'])})"
+                    table.name,
+                    row,
+                    "apsp",
+                    Message("extract.true_false", value=shown(values["apsp"])),
                 )
             priority = values["priority"].lower()
             if priority not in PRIORITIES:
                 problem = (
-                    "is empty"
+                    Message("extract.empty")
                     if not priority
                     else _choice_problem(priority, PRIORITIES, "priority")
                 )
@@ -469,13 +480,13 @@ class _Reader:
             rid = values["referral_id"]
             referral = good_referrals.get(rid)
             if not rid:
-                self.report(table.name, row, "referral_id", "is empty")
+                self.report(table.name, row, "referral_id", Message("extract.empty"))
             elif rid not in referral_rows:
                 self.report(
                     table.name,
                     row,
                     "referral_id",
-                    f"unknown referral {shown(rid)}: not in {referral_file}",
+                    Message("extract.unknown_referral", value=shown(rid), file=referral_file),
                 )
             stage = values["stage"]
             problem = check_name(stage)
@@ -495,14 +506,14 @@ class _Reader:
                         table.name,
                         row,
                         "outcome",
-                        "is given but finished_at is empty (unfinished visits have no outcome)",
+                        Message("extract.outcome_unfinished"),
                     )
             elif isinstance(finished, Timestamp):
                 self.report(
                     table.name,
                     row,
                     "outcome",
-                    "is empty but finished_at is given (say where the case went next)",
+                    Message("extract.outcome_missing"),
                 )
             if self.problems.count > before:
                 bad += 1
@@ -537,14 +548,17 @@ class _Reader:
         referral_file: str,
     ) -> None:
         if isinstance(finished, Timestamp) and started is None:
-            self.report(name, row, "finished_at", "is given but started_at is empty")
+            self.report(name, row, "finished_at", Message("extract.finished_not_started"))
         if (
             isinstance(queued, Timestamp)
             and isinstance(started, Timestamp)
             and _before(started, queued)
         ):
             self.report(
-                name, row, "started_at", f"is before queued_at ({queued.value.isoformat()})"
+                name,
+                row,
+                "started_at",
+                Message("extract.before_queued", time=queued.value.isoformat()),
             )
         if (
             isinstance(started, Timestamp)
@@ -552,7 +566,10 @@ class _Reader:
             and _before(finished, started)
         ):
             self.report(
-                name, row, "finished_at", f"is before started_at ({started.value.isoformat()})"
+                name,
+                row,
+                "finished_at",
+                Message("extract.before_started", time=started.value.isoformat()),
             )
         if referral is not None and isinstance(queued, Timestamp):
             received = Timestamp(referral["received_at"], referral["received_exact"])
@@ -561,8 +578,12 @@ class _Reader:
                     name,
                     row,
                     "queued_at",
-                    f"is before the referral was received ({received.value.isoformat()}, "
-                    f"{referral_file} row {referral['row']})",
+                    Message(
+                        "extract.before_received",
+                        time=received.value.isoformat(),
+                        file=referral_file,
+                        row=referral["row"],
+                    ),
                 )
 
     # ------------------------------------------------------------ staffing
@@ -579,8 +600,12 @@ class _Reader:
             problem = check_name(role)
             if problem:
                 self.report(table.name, row, "role", problem)
-            parsed = parse_timestamp(values["from_date"]) if values["from_date"] else "is empty"
-            if isinstance(parsed, str):
+            parsed = (
+                parse_timestamp(values["from_date"])
+                if values["from_date"]
+                else Message("extract.empty")
+            )
+            if isinstance(parsed, Message):
                 self.report(table.name, row, "from_date", parsed)
             fte = _number(values["fte"])
             if fte is None or not (0 <= fte <= MAX_FTE):
@@ -588,7 +613,7 @@ class _Reader:
                     table.name,
                     row,
                     "fte",
-                    f"must be a number from 0 to {MAX_FTE:g} (got {shown(values['fte'])})",
+                    Message("extract.bad_fte", max=f"{MAX_FTE:g}", value=shown(values["fte"])),
                 )
             if isinstance(parsed, Timestamp) and not problem:
                 key = (role, parsed.value.date())
@@ -597,7 +622,7 @@ class _Reader:
                         table.name,
                         row,
                         "from_date",
-                        f"role '{role}' already has a row for {key[1]} (row {seen[key]})",
+                        Message("extract.role_twice", role=role, date=key[1], row=seen[key]),
                     )
                 else:
                     seen[key] = row
@@ -632,8 +657,8 @@ def _as_of(text: str | dt.date | dt.datetime | None) -> Timestamp | None:
     if isinstance(text, dt.date):
         return Timestamp(dt.datetime.combine(text, dt.time()), False)
     parsed = parse_timestamp(str(text).strip())
-    if isinstance(parsed, str):
-        raise ExtractError([f"--as-of: {parsed}"])
+    if isinstance(parsed, Message):
+        raise ExtractError([Message("extract.as_of", problem=parsed)])
     return parsed
 
 
@@ -652,7 +677,7 @@ def read_extract(
     every timestamp must be on or before it, and whatever is unfinished is censored
     there. By default it is the latest timestamp in the referrals and events."""
     if max_problems < 1:
-        raise ExtractError(["--max-problems: must be at least 1"])
+        raise ExtractError([Message("extract.max_problems")])
     fatal = Problems(max_problems)
     as_of_stamp = _as_of(as_of)
     ref_table = _read_table(referrals, "referrals.csv", REFERRAL_COLUMNS, fatal)
@@ -675,14 +700,11 @@ def read_extract(
         raise ExtractError(
             [
                 *problems.listing(),
-                f"{problems.count} problem(s) found; fix them, or pass --skip-bad-rows "
-                "to leave those rows out",
+                Message("extract.found", n=problems.count),
             ]
         )
     if not checked_refs.good:
-        raise ExtractError(
-            [f"{ref_table.name}: no usable referrals (the file has no valid data rows)"]
-        )
+        raise ExtractError([Message("extract.no_referrals", file=ref_table.name)])
 
     skipped = {
         ref_table.name: checked_refs.bad_rows,
@@ -693,10 +715,7 @@ def read_extract(
     skipped = {k: v for k, v in skipped.items() if v}
     skipped_problems = problems.listing() if problems.count else []
     if orphaned:
-        skipped_problems.append(
-            f"{ev_table.name}: {orphaned} event row(s) skipped because their referral's "
-            "row was skipped"
-        )
+        skipped_problems.append(Message("extract.orphaned", file=ev_table.name, n=orphaned))
     return _assemble(
         checked_refs.good,
         checked_events.good,
@@ -734,14 +753,19 @@ def _assemble(
         earliest = min(referrals, key=lambda r: r["received_at"])
         raise ExtractError(
             [
-                f"{files['referrals']}: the extract spans {span_years:.0f} years "
-                f"({window_start} to {as_of_value.date()}); a scenario covers at most "
-                f"{MAX_WINDOW_YEARS:g}: check for a mistyped year (earliest received_at is in "
-                f"row {earliest['row']})"
+                Message(
+                    "extract.too_long",
+                    file=files["referrals"],
+                    years=f"{span_years:.0f}",
+                    start=window_start,
+                    end=as_of_value.date(),
+                    max=f"{MAX_WINDOW_YEARS:g}",
+                    row=earliest["row"],
+                )
             ]
         )
     if as_of_value <= origin:
-        raise ExtractError([f"--as-of: {as_of_value.isoformat()} is not after the first referral"])
+        raise ExtractError([Message("extract.as_of_early", value=as_of_value.isoformat())])
 
     def days(value: dt.datetime | None) -> float:
         return math.nan if value is None else (value - origin).total_seconds() / 86400.0
@@ -806,8 +830,7 @@ def _consistency_warnings(extract: Extract) -> list[str]:
     if len(without):
         rows = ", ".join(str(r) for r in without["row"].head(5))
         warnings.append(
-            f"{extract.files['referrals']}: {len(without)} referral(s) have no stage events "
-            f"(e.g. rows {rows}): they count as arrivals and in the mixes only"
+            Message("extract.no_events", file=extract.files["referrals"], n=len(without), rows=rows)
         )
     stages = set(events["stage"])
     moves = events.loc[events["outcome"].isin(stages)]
@@ -819,8 +842,5 @@ def _consistency_warnings(extract: Extract) -> list[str]:
             for rid, dest in zip(moves["referral_id"], moves["outcome"], strict=True)
         )
     if missing:
-        warnings.append(
-            f"{extract.files['events']}: {missing} finished visit(s) name a next stage that has "
-            "no event for the same referral: routing counts them, queues do not"
-        )
+        warnings.append(Message("extract.next_missing", file=extract.files["events"], n=missing))
     return warnings

@@ -26,7 +26,17 @@ class Problems(Exception):
     def __init__(self, lines: list[str] | str) -> None:
         if isinstance(lines, str):  # re-created from its message (e.g. after pickling)
             lines = lines.splitlines()
-        single = [part for line in lines for part in (str(line).splitlines() or [""])]
+        # a one-line str (a subclass such as calibration's Message, which can be written in
+        # Welsh) is kept as it is; anything longer is split into its lines
+        single = [
+            part
+            for line in lines
+            for part in (
+                [line]
+                if isinstance(line, str) and line.splitlines() == [line]
+                else (str(line).splitlines() or [""])
+            )
+        ]
         self.lines = capped(single)
         super().__init__("\n".join(self.lines))
 
