@@ -40,6 +40,7 @@ from calibration.estimates import (
     hessian_from_gradient,
     log_scale_interval,
 )
+from calibration.wording import Message
 
 DAYS_PER_WEEK = 7.0
 DAYS_PER_YEAR = 365.0
@@ -363,8 +364,12 @@ def fit_arrivals(
     notes: list[str] = []
     if known_day is not None and not (0 < known_day < design.n_days):
         notes.append(
-            f"the given change date {known_change} is outside the window "
-            f"({window_start} to {window_start + dt.timedelta(days=design.n_days)}): ignored"
+            Message(
+                "fit_messages.change_ignored",
+                date=known_change,
+                start=window_start,
+                end=window_start + dt.timedelta(days=design.n_days),
+            )
         )
         known_day = None
     lo = settings.min_segment_days
@@ -636,7 +641,7 @@ def _continuity(fit: ArrivalFit, confidence: float) -> None:
             factor_value, math.nan, math.nan, change.after, "referrals after", "source starts here"
         )
         fit.base_per_week = base
-        fit.notes.append(f"no referrals before {change.date}: the source is taken to start then")
+        fit.notes.append(Message("fit_messages.source_starts", date=change.date))
     if change.after == 0:
         change.factor = Fitted(0.0, 0.0, math.nan, 0, "referrals after", "source stops here")
-        fit.notes.append(f"no referrals from {change.date}: the source is taken to stop then")
+        fit.notes.append(Message("fit_messages.source_stops", date=change.date))

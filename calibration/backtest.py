@@ -36,6 +36,7 @@ import pandas as pd
 from calibration.extract import Extract
 from calibration.pipeline import fit_and_match
 from calibration.types import Calibration, CalibrationError, CalibrationSettings
+from calibration.wording import Message
 from model.engine.sources import DAYS_PER_WEEK
 from model.replications import run_replications
 from model.scenario import Scenario, with_overrides
@@ -76,14 +77,22 @@ def check_cut(extract: Extract, cut: dt.date, min_days: float = 28.0) -> None:
     problems = []
     if day < min_days:
         problems.append(
-            f"--cut {cut}: the extract starts on {extract.window_start}; a cut needs at least "
-            f"{min_days:g} days of history before it"
+            Message(
+                "backtest_words.cut_early",
+                cut=cut,
+                start=extract.window_start,
+                days=f"{min_days:g}",
+            )
         )
     weeks = math.floor((extract.window_days - day) / DAYS_PER_WEEK + 1e-9)
     if weeks < MIN_WEEKS:
         problems.append(
-            f"--cut {cut}: the extract ends on {extract.as_of:%Y-%m-%d %H:%M}; a cut needs at "
-            f"least {MIN_WEEKS} whole weeks after it to compare"
+            Message(
+                "backtest_words.cut_late",
+                cut=cut,
+                end=f"{extract.as_of:%Y-%m-%d %H:%M}",
+                weeks=MIN_WEEKS,
+            )
         )
     if problems:
         raise CalibrationError(problems)
@@ -346,8 +355,13 @@ def run_backtest(
             if extract.window_start + margin <= d <= cut - margin
         }
         notes += [
-            f"--change-point {s}={d}: not usable at the cut {cut} (after it, or within "
-            f"{settings.min_segment_days} days of the history's edge): left to the forecast"
+            Message(
+                "backtest_words.change_unused",
+                source=s,
+                date=d,
+                cut=cut,
+                days=settings.min_segment_days,
+            )
             for s, d in settings.change_points.items()
             if s not in kept
         ]
@@ -373,10 +387,7 @@ def run_backtest(
     for (series, key), values in actual.items():
         sim = simulated.get((series, key))
         if sim is None:
-            notes.append(
-                f"{series} '{key}' appears only after the cut: the forecast has none "
-                "(compared against zero)"
-            )
+            notes.append(Message(f"backtest_words.only_after_{series}", key=key))
             sim = np.zeros((replications, n_weeks))
         bands.append(SeriesBand(series, key, values, sim))
     order = {s: i for i, s in enumerate(SERIES)}

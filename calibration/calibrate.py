@@ -58,6 +58,7 @@ from calibration.types import (
     RoleSpec,
     StageFit,
 )
+from calibration.wording import Message, Share
 from model.scenario import Role, Scenario
 
 
@@ -97,9 +98,15 @@ def _roles(
             history, changes, history_from = FteHistory((0.0,), (base.fte,)), [], "template"
         else:
             users = [s for s, r in stage_roles.items() if r == name]
+            staffing = extract.files.get("staffing")
             problems.append(
-                f"stage(s) {', '.join(users)}: role '{name}' is in neither "
-                f"{extract.files.get('staffing') or 'a staffing file'} nor the template"
+                Message(
+                    "fit_messages.role_unknown", stages=", ".join(users), role=name, file=staffing
+                )
+                if staffing
+                else Message(
+                    "fit_messages.role_unknown_no_file", stages=", ".join(users), role=name
+                )
             )
             continue
         if base is not None:
@@ -137,9 +144,9 @@ def _roles(
     return roles
 
 
-def _did_you_mean(name: str, names: list[str], cutoff: float = 0.75) -> str:
+def _did_you_mean(name: str, names: list[str], cutoff: float = 0.75) -> Message | str:
     close = difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return Message("extract.did_you_mean", name=close[0]) if close else ""
 
 
 def _check_change_points(extract: Extract, settings: CalibrationSettings) -> None:
@@ -150,14 +157,24 @@ def _check_change_points(extract: Extract, settings: CalibrationSettings) -> Non
     for source, date in settings.change_points.items():
         if not extract.window_start < date < end:
             problems.append(
-                f"--change-point {source}={date}: outside the data window "
-                f"({extract.window_start} to {end})"
+                Message(
+                    "fit_messages.change_outside",
+                    source=source,
+                    date=date,
+                    start=extract.window_start,
+                    end=end,
+                )
             )
         elif date - extract.window_start < margin or end - date < margin:
             problems.append(
-                f"--change-point {source}={date}: within {settings.min_segment_days} days "
-                f"(--min-segment-days) of the data window's edge ({extract.window_start} to "
-                f"{end}): too little data on one side to fit a step"
+                Message(
+                    "fit_messages.change_edge",
+                    source=source,
+                    date=date,
+                    days=settings.min_segment_days,
+                    start=extract.window_start,
+                    end=end,
+                )
             )
     if problems:
         raise CalibrationError(problems)
@@ -177,9 +194,13 @@ def _check_stage_names(extract: Extract, settings: CalibrationSettings, template
         hint = _did_you_mean(str(stage), near, 0.85)
         if hint:
             problems.append(
-                f"{extract.files['events']}: stage '{stage}' ({n} row(s)) is not a known "
-                f"stage{hint} (correct those rows, or give --stage-role {stage}=ROLE if it "
-                "is a stage of its own)"
+                Message(
+                    "fit_messages.stage_typo",
+                    file=extract.files["events"],
+                    stage=stage,
+                    n=n,
+                    hint=hint,
+                )
             )
     if problems:
         raise CalibrationError(problems)
@@ -193,8 +214,13 @@ def _stage_roles(
     if unknown:
         raise CalibrationError(
             [
-                f"--stage-role: no stage '{s}' in {extract.files['events']} "
-                f"(stages: {', '.join(stages)}){_did_you_mean(s, stages)}"
+                Message(
+                    "fit_messages.stage_role_unknown",
+                    stage=s,
+                    file=extract.files["events"],
+                    stages=", ".join(stages),
+                    hint=_did_you_mean(s, stages),
+                )
                 for s in unknown
             ]
         )
@@ -232,19 +258,18 @@ def fit_extract(
     ``light`` skips what only the report uses (waiting times, Kaplan-Meier curves)."""
     settings = settings or CalibrationSettings()
     if extract.events.empty:
-        raise CalibrationError(
-            [
-                f"{extract.files['events']}: has a header but no rows: calibration needs the "
-                "stage events (see docs/case-extract.md)"
-            ]
-        )
+        raise CalibrationError([Message("fit_messages.no_events", file=extract.files["events"])])
     _check_change_points(extract, settings)
     unknown_sources = [s for s in settings.change_points if s not in extract.sources]
     if unknown_sources:
         raise CalibrationError(
             [
-                f"--change-point: no source '{s}' in {extract.files['referrals']} "
-                f"(sources: {', '.join(extract.sources)})"
+                Message(
+                    "fit_messages.change_source_unknown",
+                    source=s,
+                    file=extract.files["referrals"],
+                    sources=", ".join(extract.sources),
+                )
                 for s in unknown_sources
             ]
         )
@@ -351,7 +376,7 @@ def fit_extract(
                 fixed,
             )
         except EffortError as exc:
-            problems.append(str(exc))
+            problems.append(exc.args[0])
     if problems:
         raise CalibrationError(problems)
 
@@ -402,11 +427,16 @@ def _fixed_touch_shares(
     for stage in settings.touch_shares:
         if stage not in stages:
             problems.append(
-                f"--touch-share: no stage '{stage}' in {extract.files['events']} "
-                f"(stages: {', '.join(stages)}){_did_you_mean(stage, list(stages))}"
+                Message(
+                    "fit_messages.touch_unknown",
+                    stage=stage,
+                    file=extract.files["events"],
+                    stages=", ".join(stages),
+                    hint=_did_you_mean(stage, list(stages)),
+                )
             )
         elif stages[stage].role is None:
-            problems.append(f"--touch-share: stage '{stage}' has no role, so no staff effort")
+            problems.append(Message("fit_messages.touch_no_role", stage=stage))
     if problems:
         raise CalibrationError(problems)
     fixed = {s: (k, "--touch-share") for s, k in settings.touch_shares.items()}
@@ -448,28 +478,25 @@ def _check_stages(stages: dict[str, StageFit], extract: Extract) -> None:
     for name, fit in stages.items():
         if fit.routing is None and (fit.template is None):
             problems.append(
-                f"{extract.files['events']}: stage '{name}': no visit has finished, so where "
-                "its cases go next is unknown; give a --template scenario that has this stage"
+                Message("fit_messages.no_routing", file=extract.files["events"], stage=name)
             )
         timing = fit.service if fit.role is not None else fit.sojourn
         if timing is None and fit.template is None:
-            what = "service time" if fit.role is not None else "time in stage"
-            problems.append(
-                f"{extract.files['events']}: stage '{name}': no visit has finished, so its "
-                f"{what} cannot be fitted; give a --template scenario that has this stage"
-            )
+            what = "fit_messages.no_service" if fit.role is not None else "fit_messages.no_sojourn"
+            problems.append(Message(what, file=extract.files["events"], stage=name))
         elif timing is None:
-            fit.notes.append("no visit has finished here: timing taken from the template")
+            fit.notes.append(Message("fit_messages.timing_from_template"))
         if fit.routing is None and fit.template is not None:
-            fit.notes.append("no visit has finished here: routing taken from the template")
+            fit.notes.append(Message("fit_messages.routing_from_template"))
     if problems:
         raise CalibrationError(problems)
 
 
 def _entry_warnings(entries: dict[str, EntryStage]) -> list[str]:
     return [
-        f"source '{e.source}': {1 - e.share:.0%} of its {e.n} referrals first entered a stage "
-        f"other than '{e.stage}'; the scenario sends them all to '{e.stage}'"
+        Message(
+            "fit_messages.entry", source=e.source, share=Share(1 - e.share), n=e.n, stage=e.stage
+        )
         for e in entries.values()
         if e.share < 1.0
     ]

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calibration.wording import Message
 from model.engine.staff import server_weights
 
 
@@ -149,8 +150,9 @@ def derive_role_effort(
     total = float(sum(case_days[s] for s in stages))
     if available <= 0 and total > 0:
         raise EffortError(
-            f"role '{role}' has no FTE in the window but its stage(s) {', '.join(stages)} "
-            f"have {total:,.0f} case-days in service: check staffing.csv"
+            Message(
+                "fit_messages.no_fte", role=role, stages=", ".join(stages), days=f"{total:,.0f}"
+            )
         )
     touch: dict[str, float] = {}
     basis: dict[str, str] = {}
@@ -163,9 +165,14 @@ def derive_role_effort(
     rest_days = float(sum(case_days[s] for s in rest))
     if rest and rest_days > 0 and budget <= 0:
         raise EffortError(
-            f"role '{role}': the fixed touch shares of {', '.join(fixed)} already use more than "
-            f"{utilisation:g} of its {available:,.0f} FTE-days, leaving nothing for "
-            f"{', '.join(rest)}: lower --touch-share or raise --utilisation"
+            Message(
+                "fit_messages.touch_budget",
+                role=role,
+                fixed=", ".join(fixed),
+                utilisation=f"{utilisation:g}",
+                days=f"{available:,.0f}",
+                rest=", ".join(rest),
+            )
         )
     share = 1.0 if rest_days <= 0 else min(1.0, budget / rest_days)
     why = (

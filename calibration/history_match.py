@@ -35,6 +35,7 @@ import numpy as np
 
 from calibration.extract import Extract
 from calibration.types import Calibration
+from calibration.wording import Message, Num, Share
 from model.engine.sources import DAYS_PER_WEEK
 from model.replications import run_replications
 from model.scenario import Scenario, scenario_from_mapping
@@ -207,13 +208,13 @@ def match_history(
                 lo, hi = math.log(LOW), 0.0
                 outer = gap(LOW)
                 if outer > 0:
-                    f, bound = LOW, "the replay's caseload is too long even at a quarter effort"
+                    f, bound = LOW, Message("fit_messages.bound_low")
             else:
                 lo, hi = 0.0, math.log(max(high, 1.0))
                 outer = gap(math.exp(hi)) if hi > 0 else first
                 if outer < 0:
                     f = math.exp(hi)
-                    bound = "even with all service time as work the replay is too short"
+                    bound = Message("fit_messages.bound_high")
             if bound is None:
                 for _ in range(ROUNDS):
                     mid = (lo + hi) / 2
@@ -260,19 +261,25 @@ def warnings(matches: list[RoleMatch]) -> list[str]:
         if busy:
             p = busy[0]
             parts.append(
-                f"utilisation {p['utilisation']:.0%} from {p['from']} to {p['to']} (at capacity: "
-                "queues grow without limit)"
+                Message(
+                    "fit_messages.busy", share=Share(p["utilisation"]), start=p["from"], end=p["to"]
+                )
             )
         if missed:
             p = max(missed, key=lambda p: abs(p["simulated"] - p["observed"]))
             parts.append(
-                f"the replay's open caseload misses the observed one from {p['from']} to "
-                f"{p['to']} ({p['simulated']:.1f} against {p['observed']:.1f})"
+                Message(
+                    "fit_messages.missed",
+                    start=p["from"],
+                    end=p["to"],
+                    simulated=Num(p["simulated"], 1),
+                    observed=Num(p["observed"], 1),
+                )
             )
         if m.at_bound:
             parts.append(m.at_bound)
         if parts:
-            lines.append(f"role '{m.role}': " + "; ".join(parts))
+            lines.append(Message("fit_messages.role_warning", role=m.role, parts=parts))
     return lines
 
 

@@ -18,6 +18,7 @@ from calibration.history_match import warnings as history_warnings
 from calibration.report import calibration_report
 from calibration.types import Calibration, CalibrationSettings
 from calibration.uncertainty import bootstrap_parameter_sets
+from calibration.wording import Message
 from calibration.writer import render_scenario
 from model.scenario import Scenario
 
@@ -116,13 +117,11 @@ def fit_and_match(
         )
         calibration.warnings.extend(history_warnings(checked))
         calibration.warnings.append(
-            "effort rests on the assumption that staff spent "
-            f"{calibration.settings.utilisation:g} of their casework time on these cases "
-            "(--utilisation), with the template's FTE"
-            + (
-                "; no staffing.csv, so it was not checked against the history"
+            Message(
+                "fit_messages.assumed_no_staffing"
                 if extract.staffing is None
-                else " (--no-match-history)"
+                else "fit_messages.assumed_no_match",
+                utilisation=f"{calibration.settings.utilisation:g}",
             )
         )
     return calibration, scenario, mapping, text

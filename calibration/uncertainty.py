@@ -38,6 +38,7 @@ from calibration.calibrate import fit_extract
 from calibration.estimates import fmt
 from calibration.extract import Extract
 from calibration.types import Calibration, CalibrationError
+from calibration.wording import Message
 from calibration.writer import json_safe, override_values, render_scenario
 from model.problems import Problems
 from model.replications import process_pool, run_replications
@@ -140,9 +141,13 @@ def bootstrap_parameter_sets(
     if failures:
         raise CalibrationError(
             [
-                f"input uncertainty: {len(failures)} of {n} bootstrap samples could not be "
-                f"fitted after {MAX_ATTEMPTS_PER_SET} draws each (first reason: {failures[0]}); "
-                "the extract is too thin for a bootstrap: use fewer sets or more data"
+                Message(
+                    "fit_messages.bootstrap_failed",
+                    failed=len(failures),
+                    n=n,
+                    draws=MAX_ATTEMPTS_PER_SET,
+                    reason=failures[0],
+                )
             ]
         )
     sets = [results[i][0] for i in indices]

@@ -24,6 +24,7 @@ from calibration.durations import PARAMETER_NAMES, DurationFit
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, CalibrationError, RoleSpec, StageFit
+from calibration.wording import Message
 from model.results import package_version
 from model.scenario import Scenario, ScenarioError, scenario_from_mapping
 
@@ -538,7 +539,7 @@ def render_scenario(cal: Calibration) -> tuple[Scenario, dict[str, Any], str]:
     except ScenarioError as exc:
         raise CalibrationError(
             [
-                "the calibrated scenario does not validate; this needs the template or a fix:",
+                Message("fit_messages.invalid_scenario"),
                 *exc.lines,
             ]
         ) from None
