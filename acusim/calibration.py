@@ -15,6 +15,7 @@ from rich.table import Table
 from acusim.console import EXIT_FAILED, err, fail, load, out
 from acusim.options import (
     AsOfOption,
+    CalibrationLangOption,
     EventsOption,
     MaxProblemsOption,
     ReferralsOption,
@@ -25,6 +26,28 @@ from model.files import write_atomic
 from model.replications import default_workers
 
 _KEY_VALUE_HELP = "Repeat for several."
+
+
+def _say(lang: str, key: str, /, **fields: object) -> str:
+    """One printed line from the calibration catalogue (``cli.*``) in ``lang``."""
+    from calibration.wording import text
+
+    return text(lang, f"cli.{key}", **fields)
+
+
+def _check_lang(lang: str) -> None:
+    """``--lang`` must be a language the calibration catalogue has, said in one line."""
+    from calibration.wording import LANGUAGES
+
+    if lang not in LANGUAGES:
+        fail([f"--lang: must be {' or '.join(LANGUAGES)}, not {lang!r}"])
+
+
+def _fail_in(lang: str, lines: list[str]) -> None:
+    """Problems (built as catalogue messages) printed in ``lang``, then exit 2."""
+    from calibration.wording import render_lines
+
+    fail(render_lines(lines, lang))
 
 
 def _pairs(values: list[str] | None, option: str) -> tuple[dict[str, str], list[str]]:
@@ -80,13 +103,7 @@ def register(app: typer.Typer) -> None:
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the HTML calibration report here.")
         ] = None,
-        lang: Annotated[
-            str,
-            typer.Option(
-                "--lang",
-                help="Language of the --report: en (English) or cy (Welsh).",
-            ),
-        ] = "en",
+        lang: CalibrationLangOption = "en",
         template: Annotated[
             Path | None,
             typer.Option(
@@ -179,6 +196,7 @@ def register(app: typer.Typer) -> None:
         from calibration.types import CalibrationError, make_settings
         from calibration.uncertainty import parameter_sets_json, parameter_sets_path
 
+        _check_lang(lang)
         roles, problems = _pairs(stage_role, "--stage-role")
         changes, more = _pairs(change_point, "--change-point")
         util, even_more = _utilisation(utilisation)
@@ -190,8 +208,6 @@ def register(app: typer.Typer) -> None:
                 touch_values[stage_name] = float(text)
             except ValueError:
                 problems.append(f"--touch-share: {stage_name}: not a number ({text!r})")
-        if lang not in ("en", "cy"):
-            problems.append(f"--lang: must be en or cy, not {lang!r}")
         if problems:
             fail(problems)
         try:
@@ -215,7 +231,7 @@ def register(app: typer.Typer) -> None:
             base = load(template) if template is not None else None
             if bootstrap:
                 err.print(
-                    f"Fitting, then bootstrapping {bootstrap} parameter sets ...",
+                    _say(lang, "bootstrapping", n=bootstrap),
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -235,14 +251,12 @@ def register(app: typer.Typer) -> None:
                 report_lang=lang,
             )
         except (ExtractError, CalibrationError) as exc:
-            fail(exc.lines)
+            _fail_in(lang, exc.lines)
         calibration, scenario, text = result.calibration, result.scenario, result.yaml_text
         sets, html = result.parameter_sets, result.report_html or None
-        where = "; the report lists them" if report is not None else ""
-        _say_skipped(result.skipped, where)
-        for warning in calibration.warnings:
-            err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
-        unwritable = _unwritable([output, *([report] if report is not None else [])])
+        _say_skipped(result.skipped, lang, listed=report is not None)
+        _say_lines(lang, "warning", calibration.warnings)
+        unwritable = _unwritable([output, *([report] if report is not None else [])], lang)
         if unwritable:
             fail(unwritable, EXIT_FAILED)  # before anything is written: all or nothing
         target = output
@@ -261,14 +275,14 @@ def register(app: typer.Typer) -> None:
             elif sets_file.exists():  # from an earlier calibration: it no longer fits
                 sets_file.unlink()
                 err.print(
-                    f"Removed {sets_file} (parameter sets of an earlier calibration)",
+                    _say(lang, "removed", file=sets_file),
                     highlight=False,
                     soft_wrap=True,
                 )
         except OSError as exc:  # name the file the user asked for, not a temporary one
-            fail([f"{target}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
-        _print_calibration(out, calibration)
-        err.print("Wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
+            fail([_say(lang, "cannot_write", file=target, reason=exc.strerror or exc)], EXIT_FAILED)
+        _print_calibration(out, calibration, lang)
+        _say_wrote(lang, written)
 
     @app.command()
     def synth(
@@ -330,19 +344,25 @@ def register(app: typer.Typer) -> None:
         ] = None,
         skip_bad_rows: SkipBadRowsOption = False,
         max_problems: MaxProblemsOption = 50,
+        lang: CalibrationLangOption = "en",
     ) -> None:
         """Replay a calibrated scenario over the extract's period and compare with history."""
         from calibration.extract import ExtractError, read_extract
         from calibration.validate_fit import (
-            DURATION_HEADERS,
-            SUMMARY_HEADERS,
+            duration_headers,
             duration_rows,
+            summary_headers,
             summary_rows,
             validate_fit,
             validation_report,
         )
+        from calibration.verdicts import verdict_word
+        from calibration.wording import render
+        from calibration.wording import text as words
+        from model.formats import long_date
         from model.scenario import ScenarioError
 
+        _check_lang(lang)
         scenario = load(scenario_file)
         try:
             extract = read_extract(
@@ -355,32 +375,60 @@ def register(app: typer.Typer) -> None:
             )
             result = validate_fit(scenario, extract, replications, seed, workers)
         except (ExtractError, ScenarioError) as exc:
-            fail(exc.lines)
-        _say_skipped(extract.skipped)
-        for note in result.notes:
-            err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+            _fail_in(lang, exc.lines)
+        _say_skipped(extract.skipped, lang)
+        _say_lines(lang, "note", result.notes)
         out.print(
-            f"[bold]{scenario.name}[/bold] replayed over {extract.window_start} to "
-            f"{extract.as_of.date()}: {result.replications} replications, seed {result.seed}."
+            words(
+                lang,
+                "validate_report.replayed",
+                name=scenario.name,
+                start=long_date(extract.window_start, lang),
+                end=long_date(extract.as_of.date(), lang),
+                n=result.replications,
+                seed=result.seed,
+            ),
+            highlight=False,
         )
-        for title, headers, rows in (
-            ("History vs simulation (weekly series)", SUMMARY_HEADERS, summary_rows(result)),
-            ("Durations (Kaplan-Meier)", DURATION_HEADERS, duration_rows(result)),
+        for title, headers, rows, text_columns in (
+            (
+                words(lang, "validate_report.table_series"),
+                summary_headers(lang),
+                summary_rows(result, lang),
+                2,
+            ),
+            (
+                words(lang, "validate_report.table_durations"),
+                duration_headers(lang),
+                duration_rows(result, lang),
+                2,
+            ),
         ):
             table = Table(title=title)
-            for header in headers:
-                text = header in ("measure", "key", "stage", "duration")
-                table.add_column(header, justify="left" if text else "right", overflow="fold")
+            for i, header in enumerate(headers):
+                left = i < text_columns
+                table.add_column(header, justify="left" if left else "right", overflow="fold")
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
             out.print(table)
-        out.print(f"Verdict: {result.verdict}. {result.verdict_text()}", highlight=False)
+        out.print(
+            _say(
+                lang,
+                "verdict",
+                word=render(verdict_word(result.verdict), lang),
+                text=result.verdict_text(lang),
+            ),
+            highlight=False,
+        )
         if report is not None:
             try:
-                write_atomic(report, validation_report(result))
+                write_atomic(report, validation_report(result, lang))
             except OSError as exc:
-                fail([f"{report}: cannot write ({exc.strerror or exc})"], EXIT_FAILED)
-            err.print(f"Wrote {report}", highlight=False, soft_wrap=True)
+                fail(
+                    [_say(lang, "cannot_write", file=report, reason=exc.strerror or exc)],
+                    EXIT_FAILED,
+                )
+            _say_wrote(lang, [report])
 
 
 def register_backtest(app: typer.Typer) -> None:
@@ -427,6 +475,7 @@ def register_backtest(app: typer.Typer) -> None:
         ] = None,
         skip_bad_rows: SkipBadRowsOption = False,
         max_problems: MaxProblemsOption = 50,
+        lang: CalibrationLangOption = "en",
         input_uncertainty: Annotated[
             bool,
             typer.Option(
@@ -443,8 +492,12 @@ def register_backtest(app: typer.Typer) -> None:
         from calibration.backtest_report import backtest_report
         from calibration.extract import ExtractError, read_extract
         from calibration.types import CalibrationError, make_settings
+        from calibration.verdicts import series_label, verdict_word
+        from calibration.wording import render
+        from model.formats import long_date, percent
         from model.scenario import ScenarioError
 
+        _check_lang(lang)
         try:
             cut_date = dt.date.fromisoformat(cut)
         except ValueError:
@@ -465,7 +518,7 @@ def register_backtest(app: typer.Typer) -> None:
             settings = make_settings(change_points=changes, seed=seed if seed is not None else 1)
             if not as_json:
                 err.print(
-                    f"Fitting at {cut_date}, then {replications} replications ...",
+                    _say(lang, "fitting_at", cut=long_date(cut_date, lang), n=replications),
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -480,11 +533,14 @@ def register_backtest(app: typer.Typer) -> None:
                 input_uncertainty=input_uncertainty,
             )
         except (ExtractError, CalibrationError, ScenarioError) as exc:
-            fail(exc.lines)
-        _say_skipped(extract.skipped)
+            _fail_in(lang, exc.lines)
+        _say_skipped(extract.skipped, lang)
         payload = result.to_json()
-        text = json.dumps(payload, indent=2)
-        html = backtest_report(result) if (report is not None or out_dir is not None) else ""
+        if lang != "en":  # the schema's names stay; the words a person reads follow --lang
+            payload["verdict_text"] = result.verdict_text(lang)
+            payload["notes"] = [render(n, lang) for n in result.notes]
+        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        html = backtest_report(result, lang) if (report is not None or out_dir is not None) else ""
         try:
             written = []
             if out_dir is not None:
@@ -496,40 +552,75 @@ def register_backtest(app: typer.Typer) -> None:
                 write_atomic(report, html)
                 written.append(report)
         except OSError as exc:
-            fail([f"{exc.filename or out_dir or report}: cannot write ({exc.strerror or exc})"])
+            where = exc.filename or out_dir or report
+            fail([_say(lang, "cannot_write", file=where, reason=exc.strerror or exc)])
         if as_json:
             print(text)
         else:
-            table = Table(title=f"Backtest {result.cut} to {result.end}: weeks inside the 95% band")
-            for column in ("series", "key", "weeks in band", "actual mean", "forecast mean"):
-                table.add_column(column, justify="left" if column in ("series", "key") else "right")
+            table = Table(
+                title=_say(
+                    lang,
+                    "backtest_title",
+                    cut=long_date(result.cut, lang),
+                    end=long_date(result.end, lang),
+                )
+            )
+            for i, column in enumerate(("series", "coverage", "actual", "forecast")):
+                table.add_column(
+                    _say(lang, f"backtest_col_{column}"), justify="left" if i == 0 else "right"
+                )
             for b in result.bands:
                 table.add_row(
-                    b.series,
-                    b.key,
-                    f"{b.coverage:.0%}",
+                    render(series_label(b.series, b.key), lang),
+                    percent(b.coverage, 0, lang),
                     _cell(float(b.actual.mean())),
                     _cell(float(b.mean.mean())),
                 )
             out.print(table)
-            out.print(f"Verdict: {result.verdict}. {result.verdict_text()}", highlight=False)
-        for note in result.notes:
-            err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+            out.print(
+                _say(
+                    lang,
+                    "verdict",
+                    word=render(verdict_word(result.verdict), lang),
+                    text=result.verdict_text(lang),
+                ),
+                highlight=False,
+            )
+        _say_lines(lang, "note", result.notes)
         if written:
-            err.print("Wrote " + ", ".join(map(str, written)), highlight=False, soft_wrap=True)
+            _say_wrote(lang, written)
 
 
-def _say_skipped(skipped: dict[str, int], where: str = "") -> None:
+def _say_skipped(skipped: dict[str, int], lang: str = "en", listed: bool = False) -> None:
     """Rows left out with --skip-bad-rows are counted aloud, never dropped silently."""
     for file, count in skipped.items():
         err.print(
-            f"{file}: skipped {count} bad row(s) (--skip-bad-rows{where})",
+            _say(lang, "skipped_listed" if listed else "skipped", file=file, n=count),
             highlight=False,
             soft_wrap=True,
         )
 
 
-def _unwritable(paths: list[Path]) -> list[str]:
+def _say_lines(lang: str, kind: str, lines: list[str]) -> None:
+    """Warnings or notes on stderr, each after its word (``warning:`` / ``rhybudd:``)."""
+    from calibration.wording import render
+
+    for line in lines:
+        err.print(
+            _say(lang, kind, line=render(line, lang)),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _say_wrote(lang: str, paths: list[Path]) -> None:
+    err.print(
+        _say(lang, "wrote", files=", ".join(map(str, paths))), highlight=False, soft_wrap=True
+    )
+
+
+def _unwritable(paths: list[Path], lang: str = "en") -> list[str]:
     """One line per output that cannot be written (its folder is not a writable folder)."""
     import os
 
@@ -539,11 +630,11 @@ def _unwritable(paths: list[Path]) -> list[str]:
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
         if path.is_dir():
-            problems.append(f"{path}: cannot write (it is a folder)")
+            problems.append(_say(lang, "unwritable_is_folder", file=path))
         elif not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            problems.append(f"{path}: cannot write (folder {folder} is not writable)")
+            problems.append(_say(lang, "unwritable_folder", file=path, folder=folder))
         elif path.exists() and not os.access(path, os.W_OK):
-            problems.append(f"{path}: cannot write (permission denied)")
+            problems.append(_say(lang, "unwritable_permission", file=path))
     return problems
 
 
@@ -561,14 +652,19 @@ def _with_ci(value) -> str:
     return f"{fmt(value.value)} ({fmt(value.low)}-{fmt(value.high)})"
 
 
-def _print_calibration(console, calibration) -> None:
+def _print_calibration(console, calibration, lang: str = "en") -> None:
     """The headline fits: rates per source and times per stage, each with its CI."""
     from calibration.estimates import fmt
+    from model.formats import percent
 
-    conf = f"{calibration.settings.confidence:.0%} CI"
-    table = Table(title=f"Referral rates per week ({conf})")
-    for column in ("source", "n", "at start", "at as-of", "change point", "burst cv"):
-        table.add_column(column, justify="left" if column == "source" else "right", overflow="fold")
+    conf = percent(calibration.settings.confidence, 0, lang)
+    table = Table(title=_say(lang, "rates_title", level=conf))
+    for i, column in enumerate(("source", "n", "start", "as_of", "change", "burst")):
+        table.add_column(
+            _say(lang, f"rates_col_{column}"),
+            justify="left" if i == 0 else "right",
+            overflow="fold",
+        )
     for name, fit in calibration.arrivals.items():
         change = "-" if fit.change is None else f"{fit.change.date} x{fmt(fit.change.factor.value)}"
         table.add_row(
@@ -580,9 +676,13 @@ def _print_calibration(console, calibration) -> None:
             "-" if fit.burst_cv is None else fmt(fit.burst_cv.value),
         )
     console.print(table)
-    table = Table(title=f"Stages: fitted mean days ({conf}; open visits censored)")
-    for column in ("stage", "visits", "open", "wait", "service / time in stage", "family"):
-        table.add_column(column, justify="left" if column == "stage" else "right", overflow="fold")
+    table = Table(title=_say(lang, "stages_title", level=conf))
+    for i, column in enumerate(("stage", "visits", "open", "wait", "service", "family")):
+        table.add_column(
+            _say(lang, f"stages_col_{column}"),
+            justify="left" if i == 0 else "right",
+            overflow="fold",
+        )
     for name, stage in calibration.stages.items():
         timing = stage.service if stage.role is not None else stage.sojourn
 
@@ -599,6 +699,13 @@ def _print_calibration(console, calibration) -> None:
             str(open_count),
             cell(stage.wait),
             cell(timing),
-            "-" if timing is None else timing.chosen.family,
+            "-" if timing is None else _family(timing.chosen.family, lang),
         )
     console.print(table)
+
+
+def _family(family: str, lang: str) -> str:
+    """A distribution family's name in ``lang`` (the report's own word for it)."""
+    from calibration.wording import catalogue
+
+    return catalogue(lang).get(f"choice.{family}", family)

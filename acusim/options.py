@@ -35,3 +35,13 @@ SkipBadRowsOption = Annotated[
     typer.Option(help="Leave out rows with problems (and report how many) instead of failing."),
 ]
 MaxProblemsOption = Annotated[int, typer.Option(min=1, help="Problems listed at most.")]
+
+# The language of calibrate's, validate-fit's and backtest's printed lines and reports
+# (calibration/text/{en,cy}.yaml); English by default.
+CalibrationLangOption = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help="Language of the printed lines and the --report: en (English) or cy (Welsh).",
+    ),
+]

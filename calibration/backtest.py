@@ -263,30 +263,11 @@ class Backtest:
     def verdict(self) -> str:
         return verdict_of({(b.series, b.key): b.coverage for b in self.bands})
 
-    def verdict_text(self) -> str:
-        weeks = len(self.week_endings)
-        head = (
-            f"Fitted on the history up to {self.cut} and run on for {weeks} weeks to "
-            f"{self.end} ({self.replications} replications), "
-        )
-        if self.verdict == "pass":
-            return head + (
-                "the forecast's 95% band held what actually happened in at least "
-                f"{COVERAGE_FLOOR:.0%} of the weeks for every series: the model reproduces "
-                "this period."
-            )
-        worst = sorted(self.bands, key=lambda b: b.coverage)[:3]
-        words = "; ".join(f"{b.label} in {b.coverage:.0%} of weeks" for b in worst)
-        if self.verdict == "partial":
-            return head + (
-                "the open caseload was forecast well, but some weekly counts fell outside "
-                f"the band too often ({words}). Treat those counts with care."
-            )
-        return head + (
-            f"the forecast missed what happened ({words} inside the band, against "
-            f"{COVERAGE_FLOOR:.0%} needed). Do not plan with this calibration before "
-            "finding why (see docs/calibration.md, 'When not to trust it')."
-        )
+    def verdict_text(self, lang: str = "en") -> str:
+        """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
+        from calibration.verdicts import backtest_verdict
+
+        return backtest_verdict(self, lang)
 
     def to_json(self) -> dict[str, Any]:
         ends = [d.isoformat() for d in self.week_endings]

@@ -1,58 +1,62 @@
 """The backtest as one offline HTML page: the verdict in plain words, then actual against
 the forecast's 95% band for every series (plotly.js embedded by ``report.page``; nothing
-is fetched)."""
+is fetched).
+
+Written in English or Welsh (``lang``): every heading, table header, chart title, axis,
+legend and sentence comes from ``calibration/text/{en,cy}.yaml`` (``backtest_report.*``,
+``verdicts.*``), numbers and dates through ``model/formats.py``; names from the extract
+(sources, stages) are shown as they are."""
 
 from __future__ import annotations
+
+import math
 
 import plotly.graph_objects as go
 
 from calibration.backtest import COVERAGE_FLOOR, SERIES, Backtest
 from calibration.report import esc, figure, page, table
-
-TITLES = {
-    "arrivals": "Referrals received per week",
-    "backlog_waiting": "Cases waiting at the end of each week",
-    "backlog_in_progress": "Cases in progress at the end of each week",
-    "completions": "Visits finished per week",
-}
+from calibration.verdicts import series_label, verdict_word
+from calibration.wording import render, text
+from model.formats import long_date, number, percent
 
 
-def backtest_report(bt: Backtest) -> str:
-    verdict = {"pass": "Pass", "partial": "Partly", "fail": "Fail"}[bt.verdict]
+def _signed_percent(share: float, lang: str) -> str:
+    if math.isnan(share):
+        return "-"
+    return ("+" if share >= 0 else "−") + percent(abs(share), 0, lang)
+
+
+def backtest_report(bt: Backtest, lang: str = "en") -> str:
+    def w(key: str, /, **fields: object) -> str:
+        return text(lang, f"backtest_report.{key}", **fields)
+
     intro = (
-        f"<p><strong>{verdict}.</strong> {esc(bt.verdict_text())}</p>"
-        f"<p>The band is the 2.5th to 97.5th percentile of {bt.replications} replications "
-        f"(seed {bt.seed}): where one realisation could fall. A series passes when what "
-        f"happened lies inside it in at least {COVERAGE_FLOOR:.0%} of the weeks.</p>"
-        + "".join(f"<p class='note'>{esc(n)}</p>" for n in bt.notes)
+        f"<p><strong>{esc(render(verdict_word(bt.verdict), lang))}.</strong> "
+        f"{esc(bt.verdict_text(lang))}</p>"
+        + "<p>"
+        + esc(
+            w(
+                "band_note",
+                n=number(bt.replications, 0, lang),
+                seed=bt.seed,
+                floor=percent(COVERAGE_FLOOR, 0, lang),
+            )
+        )
+        + "</p>"
+        + "".join(f"<p class='note'>{esc(render(n, lang))}</p>" for n in bt.notes)
     )
     rows = [
         [
-            b.series,
-            b.key,
-            f"{b.coverage:.0%}",
-            float(b.actual.mean()),
-            float(b.mean.mean()),
-            "-" if b.relative_error != b.relative_error else f"{b.relative_error:+.0%}",
+            render(series_label(b.series, b.key), lang),
+            percent(b.coverage, 0, lang),
+            number(float(b.actual.mean()), 1, lang),
+            number(float(b.mean.mean()), 1, lang),
+            _signed_percent(b.relative_error, lang),
         ]
         for b in bt.bands
     ]
-    sections = [
-        (
-            "Coverage",
-            table(
-                [
-                    "series",
-                    "key",
-                    "weeks in band",
-                    "actual (mean)",
-                    "forecast (mean)",
-                    "forecast error",
-                ],
-                rows,
-            ),
-        )
-    ]
+    columns = ("series", "coverage", "actual", "forecast", "error")
+    sections = [(w("coverage"), table([w(f"col_{c}") for c in columns], rows))]
     weeks = bt.week_endings
     for series in SERIES:
         parts = []
@@ -65,15 +69,21 @@ def backtest_report(bt: Backtest) -> str:
                 fill="tonexty",
                 line={"width": 0},
                 fillcolor="rgba(192,57,43,0.2)",
-                name="forecast 95% band",
+                name=w("band"),
             )
-            fig.add_scatter(x=weeks, y=b.mean, name="forecast mean", line={"color": "#c0392b"})
-            fig.add_scatter(x=weeks, y=b.actual, name="actual", line={"color": "#2c5aa0"})
+            fig.add_scatter(x=weeks, y=b.mean, name=w("forecast"), line={"color": "#c0392b"})
+            fig.add_scatter(x=weeks, y=b.actual, name=w("actual"), line={"color": "#2c5aa0"})
             fig.update_layout(
-                title=f"{b.key}: {b.coverage:.0%} of weeks in the band",
-                xaxis_title="week ending",
+                title=w(
+                    "chart_title",
+                    series=render(series_label(b.series, b.key), lang),
+                    share=percent(b.coverage, 0, lang),
+                ),
+                xaxis_title=w("x_title"),
+                yaxis_title=w(f"y_{series}"),
             )
             parts.append(figure(fig, 300))
         if parts:
-            sections.append((TITLES[series], "".join(parts)))
-    return page(f"Backtest from {bt.cut} to {bt.end}", intro, sections)
+            sections.append((w(f"title_{series}"), "".join(parts)))
+    title = w("title", cut=long_date(bt.cut, lang), end=long_date(bt.end, lang))
+    return page(title, intro, sections, lang=lang)

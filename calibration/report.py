@@ -159,7 +159,7 @@ def _summary(cal: Calibration, spread_note: str | None, lang: str = "en") -> str
 
 
 def _arrivals(cal: Calibration, lang: str = "en") -> str:
-    def w(key: str, **fields: object) -> str:
+    def w(key: str, /, **fields: object) -> str:
         return text(lang, f"arrivals.{key}", **fields)
 
     parts = [f"<p class='note'>{esc(w('note'))}</p>"]
@@ -271,7 +271,7 @@ def _share_headers(first: str, lang: str) -> list[str]:
 
 
 def _mixes(cal: Calibration, lang: str = "en") -> str:
-    def w(key: str, **fields: object) -> str:
+    def w(key: str, /, **fields: object) -> str:
         return text(lang, f"mixes.{key}", **fields)
 
     parts = [f"<p class='note'>{esc(w('note'))}</p>"]
@@ -309,7 +309,7 @@ def _mixes(cal: Calibration, lang: str = "en") -> str:
 
 
 def _routing(cal: Calibration, lang: str = "en") -> str:
-    def w(key: str, **fields: object) -> str:
+    def w(key: str, /, **fields: object) -> str:
         return text(lang, f"routing.{key}", **fields)
 
     parts = [f"<p class='note'>{esc(w('note'))}</p>"]
@@ -346,7 +346,7 @@ def _routing(cal: Calibration, lang: str = "en") -> str:
 
 
 def _duration_figure(fit: DurationFit, title: str, lang: str = "en") -> str:
-    def w(key: str, **fields: object) -> str:
+    def w(key: str, /, **fields: object) -> str:
         return text(lang, f"durations.{key}", **fields)
 
     fig = go.Figure()
@@ -399,7 +399,7 @@ def _duration_rows(label: str, fit: DurationFit | None, lang: str = "en") -> lis
 
 
 def _durations(cal: Calibration, lang: str = "en") -> str:
-    def w(key: str, **fields: object) -> str:
+    def w(key: str, /, **fields: object) -> str:
         return text(lang, f"durations.{key}", **fields)
 
     parts = [f"<p class='note'>{esc(w('note'))}</p>"]
@@ -438,7 +438,7 @@ def _kinds(stage: StageFit) -> list[tuple[str, DurationFit | None]]:
 
 
 def _effort(cal: Calibration, lang: str = "en") -> str:
-    def w(key: str, **fields: object) -> str:
+    def w(key: str, /, **fields: object) -> str:
         return text(lang, f"effort.{key}", **fields)
 
     # The catalogue's own HTML (italics and code only), not user text.

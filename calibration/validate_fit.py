@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-from calibration.backtest import COVERAGE_FLOOR, verdict_of
+from calibration.backtest import verdict_of
 from calibration.durations import Durations
 from calibration.estimates import fmt
 from calibration.extract import Extract
@@ -33,7 +33,10 @@ from calibration.structure import (
     visits,
     wait_durations,
 )
+from calibration.verdicts import verdict_word
+from calibration.wording import Message, render, text
 from model.engine.sources import DAYS_PER_WEEK
+from model.formats import long_date, number, percent
 from model.replications import estimate, run_replications
 from model.scenario import Scenario, with_overrides
 
@@ -76,21 +79,25 @@ class SeriesComparison:
         low, high = self.band
         return float(np.mean((self.observed >= low) & (self.observed <= high)))
 
-    def total_row(self) -> list[object]:
+    def total_row(self, lang: str = "en") -> list[object]:
         """Observed total (or mean level) against the simulated one with its CI."""
         how = "total" if self.measure != "backlog" else "mean"
         reduce = np.sum if how == "total" else np.mean
         sims = reduce(self.simulated, axis=1)
         est = estimate(sims)
-        ci = "" if math.isnan(est.ci_low) else f" ({fmt(est.ci_low)} to {fmt(est.ci_high)})"
+        ci = (
+            ""
+            if math.isnan(est.ci_low)
+            else " (" + text(lang, "words.ci", low=fmt(est.ci_low), high=fmt(est.ci_high)) + ")"
+        )
         return [
-            f"{self.measure} ({how})",
+            text(lang, f"validate_report.measure_{self.measure}_{how}"),
             self.key,
             float(reduce(self.observed)),
             fmt(est.mean) + ci,
             self.mae,
             self.bias,
-            f"{self.coverage:.0%}",
+            percent(self.coverage, 0, lang),
         ]
 
 
@@ -142,25 +149,11 @@ class FitValidation:
         applied in-sample to the weeks in the 95% band."""
         return verdict_of({(s.measure, s.key): s.coverage for s in self.series})
 
-    def verdict_text(self) -> str:
-        weeks = self.replay.horizon_days / 7
-        worst = sorted(self.series, key=lambda s: s.coverage)[:3]
-        words = "; ".join(f"{s.measure} {s.key} in {s.coverage:.0%} of weeks" for s in worst)
-        head = f"Replayed over its own {weeks:.0f} weeks, "
-        if self.verdict == "pass":
-            return head + (
-                "the scenario reproduced the history: what happened lay inside the 95% band in "
-                f"at least {COVERAGE_FLOOR:.0%} of the weeks for every series."
-            )
-        if self.verdict == "partial":
-            return head + (
-                f"the open caseload was reproduced but some weekly counts were not ({words})."
-            )
-        return head + (
-            f"the scenario did not reproduce the history ({words} inside the band, against "
-            f"{COVERAGE_FLOOR:.0%} needed). Do not plan with it before finding why: see "
-            "docs/calibration.md, 'When not to trust it'."
-        )
+    def verdict_text(self, lang: str = "en") -> str:
+        """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
+        from calibration.verdicts import fit_verdict
+
+        return fit_verdict(self, lang)
 
 
 def replay_scenario(scenario: Scenario, extract: Extract) -> Scenario:
@@ -229,7 +222,7 @@ def validate_fit(
     labels = results.replications[0].labels["arrivals"]
     for source in extract.sources:
         if source not in labels:
-            notes.append(f"source '{source}' is in the extract but not in the scenario")
+            notes.append(Message("validate_report.source_missing", source=source))
             continue
         j = labels.index(source)
         observed = _weekly_counts(
@@ -245,7 +238,7 @@ def validate_fit(
     durations: list[DurationComparison] = []
     for stage in extract.stages:
         if stage not in stage_labels:
-            notes.append(f"stage '{stage}' is in the extract but not in the scenario")
+            notes.append(Message("validate_report.stage_missing", stage=stage))
             continue
         j = stage_labels.index(stage)
         rows = all_visits.loc[all_visits["stage"] == stage]
@@ -285,41 +278,72 @@ def validate_fit(
     return FitValidation(scenario, replay, results.n, results.seed, series, durations, notes)
 
 
-def summary_rows(v: FitValidation) -> list[list[object]]:
-    return [s.total_row() for s in v.series]
+KINDS = {"wait": "kind_wait", "service": "kind_service", "time in stage": "kind_sojourn"}
+"""Catalogue words (``durations.*``) of each duration kind."""
 
 
-def duration_rows(v: FitValidation) -> list[list[object]]:
+def summary_rows(v: FitValidation, lang: str = "en") -> list[list[object]]:
+    return [s.total_row(lang) for s in v.series]
+
+
+def duration_rows(v: FitValidation, lang: str = "en") -> list[list[object]]:
     return [
-        [d.stage, d.kind, d.n_observed, d.median("observed"), d.median("simulated"), d.distance]
+        [
+            d.stage,
+            text(lang, f"durations.{KINDS[d.kind]}"),
+            d.n_observed,
+            d.median("observed"),
+            d.median("simulated"),
+            d.distance,
+        ]
         for d in v.durations
     ]
 
 
-SUMMARY_HEADERS = [
-    "measure",
-    "key",
-    "observed",
-    "simulated (95% CI)",
-    "weekly MAE",
-    "weekly bias",
-    "weeks in 95% band",
-]
-DURATION_HEADERS = ["stage", "duration", "n", "median observed", "median simulated", "KM distance"]
+SUMMARY_COLUMNS = ("measure", "key", "observed", "simulated", "mae", "bias", "coverage")
+DURATION_COLUMNS = ("stage", "duration", "n", "median_observed", "median_simulated", "distance")
 
 
-def validation_report(v: FitValidation) -> str:
-    """Plots and tables of the comparison as one offline HTML page."""
+def summary_headers(lang: str = "en") -> list[str]:
+    return [text(lang, f"validate_report.col_{c}") for c in SUMMARY_COLUMNS]
+
+
+def duration_headers(lang: str = "en") -> list[str]:
+    return [text(lang, f"validate_report.col_{c}") for c in DURATION_COLUMNS]
+
+
+SUMMARY_HEADERS = summary_headers()
+DURATION_HEADERS = duration_headers()
+
+
+def validation_report(v: FitValidation, lang: str = "en") -> str:
+    """Plots and tables of the comparison as one offline HTML page, in ``lang``."""
+
+    def w(key: str, /, **fields: object) -> str:
+        return text(lang, f"validate_report.{key}", **fields)
+
     intro = (
-        f"<p><strong>Verdict: {esc(v.verdict)}.</strong> {esc(v.verdict_text())}</p>"
-        f"<p>{esc(v.scenario.name)} replayed from {esc(v.replay.start_date)} for "
-        f"{v.replay.horizon_days / 7:.1f} weeks: {v.replications} replications, seed {v.seed}. "
-        "Bands are 95% prediction intervals for one week from the replications; "
-        "durations are in days.</p>" + "".join(f"<p class='note'>{esc(n)}</p>" for n in v.notes)
+        f"<p><strong>{esc(w('verdict', word=render(verdict_word(v.verdict), lang)))}</strong> "
+        f"{esc(v.verdict_text(lang))}</p><p>"
+        + esc(
+            w(
+                "intro",
+                name=v.scenario.name,
+                start=long_date(v.replay.start_date, lang),
+                weeks=number(v.replay.horizon_days / 7, 1, lang),
+                n=number(v.replications, 0, lang),
+                seed=v.seed,
+            )
+        )
+        + "</p>"
+        + "".join(f"<p class='note'>{esc(render(n, lang))}</p>" for n in v.notes)
     )
     sections = [
-        ("Summary", table(SUMMARY_HEADERS, summary_rows(v))),
-        ("Durations", table(DURATION_HEADERS, duration_rows(v)) + _duration_figures(v)),
+        (w("summary"), table(summary_headers(lang), summary_rows(v, lang))),
+        (
+            w("durations"),
+            table(duration_headers(lang), duration_rows(v, lang)) + _duration_figures(v, lang),
+        ),
     ]
     for measure in ("arrivals", "backlog", "throughput"):
         figures = []
@@ -334,34 +358,43 @@ def validation_report(v: FitValidation) -> str:
                 fill="tonexty",
                 line={"width": 0},
                 fillcolor="rgba(192,57,43,0.2)",
-                name="simulated 95% band",
+                name=w("band"),
             )
-            fig.add_scatter(x=weeks, y=s.mean, name="simulated mean", line={"color": "#c0392b"})
-            fig.add_scatter(x=weeks, y=s.observed, name="observed", line={"color": "#2c5aa0"})
-            fig.update_layout(title=f"{measure}: {s.key} (per week)", xaxis_title="week")
+            fig.add_scatter(x=weeks, y=s.mean, name=w("simulated_mean"), line={"color": "#c0392b"})
+            fig.add_scatter(x=weeks, y=s.observed, name=w("observed"), line={"color": "#2c5aa0"})
+            fig.update_layout(
+                title=w(f"chart_{measure}", key=s.key),
+                xaxis_title=w("x_week"),
+                yaxis_title=w(f"y_{measure}"),
+            )
             figures.append(figure(fig, 300))
-        sections.append((measure.capitalize(), "".join(figures)))
-    return page("Calibration check (validate-fit)", intro, sections)
+        sections.append((w(f"title_{measure}"), "".join(figures)))
+    return page(w("title"), intro, sections, lang=lang)
 
 
-def _duration_figures(v: FitValidation) -> str:
+def _duration_figures(v: FitValidation, lang: str = "en") -> str:
+    def w(key: str, /, **fields: object) -> str:
+        return text(lang, f"validate_report.{key}", **fields)
+
     parts = []
     for d in v.durations:
         fig = go.Figure()
         for label, km, color in (
-            ("observed", d.observed, "#2c5aa0"),
-            ("simulated", d.simulated, "#c0392b"),
+            (w("km_observed"), d.observed, "#2c5aa0"),
+            (w("km_simulated"), d.simulated, "#c0392b"),
         ):
             if km is not None:
                 km = {k: np.concatenate([[0.0 if k == "time" else 1.0], v]) for k, v in km.items()}
                 fig.add_scatter(
                     x=km["time"],
                     y=km["survival"],
-                    name=f"{label} (Kaplan-Meier)",
+                    name=label,
                     line={"shape": "hv", "color": color},
                 )
         fig.update_layout(
-            title=f"{d.stage}: {d.kind}", xaxis_title="days", yaxis_title="share unfinished"
+            title=w("chart_duration", stage=d.stage, kind=text(lang, f"durations.{KINDS[d.kind]}")),
+            xaxis_title=w("x_days"),
+            yaxis_title=w("y_unfinished"),
         )
         parts.append(figure(fig, 280))
     return "".join(parts)

@@ -40,7 +40,7 @@ def catalogue(lang: str) -> dict[str, str]:
     return flat_catalogue(TEXT_DIR / f"{lang}.yaml")
 
 
-def text(lang: str, key: str, **fields: object) -> str:
+def text(lang: str, key: str, /, **fields: object) -> str:
     """The phrase ``key`` in ``lang`` with its named fields filled in."""
     phrase = catalogue(lang)[key]
     return phrase.format(**fields) if fields else phrase
@@ -96,7 +96,7 @@ class Message(str):
     key: str
     fields: dict[str, object]
 
-    def __new__(cls, key: str, **fields: object) -> Message:
+    def __new__(cls, key: str, /, **fields: object) -> Message:
         english = text("en", key, **{k: _field(v, "en") for k, v in fields.items()})
         self = super().__new__(cls, english)
         self.key = key
