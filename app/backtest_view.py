@@ -19,8 +19,10 @@ import streamlit as st
 
 from app import ui
 from app.charts import _layout, _rgba, colour
-from app.i18n import name, number, percent, t
+from app.i18n import current_language, name, number, percent, t
 from calibration.backtest import BACKLOG_SERIES, COVERAGE_FLOOR
+from calibration.wording import LANGUAGES as REPORT_LANGUAGES
+from calibration.wording import render_lines
 
 BACKTEST_KEY = "state:backtest"
 DEFAULT_WEEKS = 26
@@ -42,9 +44,14 @@ class BacktestView:
     frame: pd.DataFrame | None = None
     coverage: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    report_html: dict[str, str] = field(default_factory=dict)
+    """The backtest report (HTML) in each language, built while the result is at hand so a
+    change of language needs no new run."""
 
 
 def summarise(inputs: tuple, result: Any) -> BacktestView:
+    from calibration.backtest_report import backtest_report
+
     payload = result.to_json()
     return BacktestView(
         inputs=inputs,
@@ -55,6 +62,7 @@ def summarise(inputs: tuple, result: Any) -> BacktestView:
         frame=pd.DataFrame(payload["series"]),
         coverage=payload["coverage"],
         notes=list(result.notes),
+        report_html={lang: backtest_report(result, lang) for lang in REPORT_LANGUAGES},
     )
 
 
@@ -126,7 +134,7 @@ def chart(view: BacktestView, series: str, key: str, i: int) -> go.Figure:
 
 def show(view: BacktestView) -> None:
     if view.errors:
-        ui.errors(view.errors, t("backtest.invalid"))
+        ui.errors(render_lines(view.errors, current_language()), t("backtest.invalid"))
         return
     box = {"pass": st.success, "partial": st.warning, "fail": st.error}[view.verdict]
     box(verdict_text(view))
@@ -155,8 +163,19 @@ def show(view: BacktestView) -> None:
             ),
             t("backtest.band_note", n=view.replications),
         )
-    for note in view.notes:
+    for note in render_lines(view.notes, current_language()):
         st.caption(note)
+    if view.report_html:
+        lang = current_language()
+        st.download_button(
+            t("backtest_words.report_button"),
+            view.report_html[lang].encode("utf-8"),
+            file_name=f"backtest-{view.cut}-{lang}.html",
+            mime="text/html",
+            key="download:backtest_report",
+            on_click="ignore",
+            help=t("backtest_words.report_help"),
+        )
 
 
 def section(start: dt.date, end: dt.date, fit_inputs: tuple, run) -> None:

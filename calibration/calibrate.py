@@ -439,7 +439,7 @@ def _fixed_touch_shares(
             problems.append(Message("fit_messages.touch_no_role", stage=stage))
     if problems:
         raise CalibrationError(problems)
-    fixed = {s: (k, "--touch-share") for s, k in settings.touch_shares.items()}
+    fixed = {s: (k, Message("fit_messages.basis_given")) for s, k in settings.touch_shares.items()}
     for name, fit in stages.items():
         template = fit.template
         if name in fixed or fit.role is None or template is None:
@@ -450,7 +450,7 @@ def _fixed_touch_shares(
                 roles[fit.role].hours_per_day,
                 [(d.probability, d.duration_days.mean()) for d in template.external_delays],
             )
-            fixed[name] = (share, "the template's effort time over effort plus delays")
+            fixed[name] = (share, Message("fit_messages.basis_template"))
     return fixed
 
 

@@ -175,10 +175,11 @@ def derive_role_effort(
             )
         )
     share = 1.0 if rest_days <= 0 else min(1.0, budget / rest_days)
-    why = (
-        f"utilisation {utilisation:g} x {servers:,.0f} people's days"
-        + (" less the fixed stages" if fixed else "")
-        + f" over {rest_days:,.0f} case-days in service, at most 1"
+    why = Message(
+        "fit_messages.basis_assumed_fixed" if fixed else "fit_messages.basis_assumed",
+        utilisation=f"{utilisation:g}",
+        people=f"{servers:,.0f}",
+        days=f"{rest_days:,.0f}",
     )
     for stage in rest:
         touch[stage], basis[stage] = share, why

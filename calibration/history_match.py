@@ -305,10 +305,12 @@ def refit_with_matches(
     for m in matches:
         effort = refit.efforts[m.role]
         for stage in m.stages:
-            effort.basis[stage] = (
-                f"matched to the observed open caseload by replaying the window (x{m.factor:.3f} "
-                f"on the seed {m.seed_touch[stage]:.3f}; mean {m.simulated:.1f} simulated against "
-                f"{m.observed:.1f} observed)"
+            effort.basis[stage] = Message(
+                "fit_messages.basis_matched",
+                factor=f"{m.factor:.3f}",
+                seed=f"{m.seed_touch[stage]:.3f}",
+                simulated=f"{m.simulated:.1f}",
+                observed=f"{m.observed:.1f}",
             )
     refit.warnings.extend(warnings(matches))
     return refit

@@ -24,7 +24,7 @@ from calibration.durations import DurationFit
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, StageFit
-from calibration.wording import catalogue, text
+from calibration.wording import Message, catalogue, render, text
 from model.formats import long_date, number, percent
 from model.results import package_version
 
@@ -96,6 +96,18 @@ def page(title: str, intro: str, sections: list[tuple[str, str]], lang: str = "e
     )
 
 
+def _line(tag: str, line: object, lang: str, attrs: str = "") -> str:
+    """One message as an element: a catalogue :class:`Message` in the report's language;
+    any other line (from a library) as it is, marked ``lang="en"`` if the report is not."""
+    english = not isinstance(line, Message) and lang != "en"
+    return f"<{tag}{attrs}{EN_ATTR if english else ''}>{esc(render(line, lang))}</{tag}>"
+
+
+def _basis(basis: object, lang: str) -> str:
+    """Where a touch share came from, in ``lang`` when it is a catalogue message."""
+    return render(basis, lang) if isinstance(basis, Message) else EnglishText(basis)
+
+
 def ci(f: Fitted | None, lang: str = "en") -> str:
     if f is None:
         return "-"
@@ -145,11 +157,11 @@ def _summary(cal: Calibration, spread_note: str | None, lang: str = "en") -> str
         parts.append(
             f"<div class='warn'><b>{esc(text(lang, 'summary.skipped'))}</b> {esc(skipped)}<ul>"
         )
-        parts.extend(f"<li{EN_ATTR}>{esc(line)}</li>" for line in cal.skipped_problems)
+        parts.extend(_line("li", line, lang) for line in cal.skipped_problems)
         parts.append("</ul></div>")
     if cal.warnings:
         parts.append(f"<div class='warn'><b>{esc(text(lang, 'summary.warnings'))}</b><ul>")
-        parts.extend(f"<li{EN_ATTR}>{esc(w)}</li>" for w in cal.warnings)
+        parts.extend(_line("li", w, lang) for w in cal.warnings)
         parts.append("</ul></div>")
     if lang != "en":
         parts.append(f"<p class='note'>{esc(text(lang, 'summary.messages_note'))}</p>")
@@ -216,7 +228,7 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                     for r in fit.candidates
                 ],
             )
-            + "".join(f"<p class='note'{EN_ATTR}>{esc(n)}</p>" for n in fit.notes)
+            + "".join(_line("p", n, lang, " class='note'") for n in fit.notes)
             + "</details>"
         )
     return "".join(parts)
@@ -465,7 +477,7 @@ def _effort(cal: Calibration, lang: str = "en") -> str:
     columns = ("role", "fte_days", "case_days", "u", "full_touch", "implied", "hours", "basis")
     parts.append(table([w(f"col_{c}") for c in columns], rows))
     stage_rows = [
-        [stage, name, share, EnglishText(e.basis[stage])]
+        [stage, name, share, _basis(e.basis[stage], lang)]
         for name, e in cal.efforts.items()
         for stage, share in e.touch.items()
     ]

@@ -32,6 +32,7 @@ from calibration import (
 from calibration.report import calibration_report
 from calibration.synth import synthesise
 from calibration.wording import LANGUAGES as REPORT_LANGUAGES
+from calibration.wording import render_lines
 from model.scenario import Scenario
 
 FIT_KEY = "state:calibration"
@@ -262,7 +263,8 @@ def fit(uploads: list[UploadedFile | None], inputs: Inputs) -> Fit:
 
 
 def show_errors(result: Fit) -> None:
-    ui.errors(result.errors, t(result.errors_intro))
+    # the lines are catalogue messages (calibration/wording.py): shown in the page's language
+    ui.errors(render_lines(result.errors, current_language()), t(result.errors_intro))
     if any("--" in line for line in result.errors):
         st.caption(
             t(
@@ -327,9 +329,8 @@ def show_fit(result: Fit) -> None:
     for file, count in result.skipped.items():
         st.markdown(t("calibrate.skipped", file=file, n=number(count, 0)))
     if result.warnings:
-        st.warning(
-            t("calibrate.warnings") + "\n\n" + "\n".join(f"- {line}" for line in result.warnings)
-        )
+        lines = render_lines(result.warnings, current_language())
+        st.warning(t("calibrate.warnings") + "\n\n" + "\n".join(f"- {line}" for line in lines))
     if result.inputs.files[2] is not None:  # staffing.csv: effort matched to the history
         st.caption(t("backtest.matched_note"))
     else:
