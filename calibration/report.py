@@ -12,11 +12,13 @@ Only aggregates are shown: no referral is identifiable from it.
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from babel.dates import get_day_names, get_month_names
 from plotly.offline import get_plotlyjs
 
 from calibration.arrivals import ArrivalFit
@@ -25,7 +27,7 @@ from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, StageFit
 from calibration.wording import Message, catalogue, render, text
-from model.formats import long_date, number, percent
+from model.formats import LOCALES, long_date, number, percent
 from model.results import package_version
 
 _STYLE = """
@@ -76,6 +78,43 @@ def figure(fig: go.Figure, height: int = 340) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
 
 
+def plotly_locale(lang: str) -> str:
+    """For a page not in English, a script that gives plotly.js's own words (the chart
+    toolbar's tooltips, its download messages) and its month and day names in ``lang``:
+    the catalogue's ``plotly.*`` phrases (the English value is plotly's own text) and
+    Babel's calendar names. Nothing is fetched; it is registered after plotly.js."""
+    if lang == "en":
+        return ""
+    english, words = catalogue("en"), catalogue(lang)
+    dictionary = {english[key]: words[key] for key in english if key.startswith("plotly.")}
+    locale = LOCALES[lang]
+    names = {
+        "months": get_month_names("wide", locale=locale),
+        "shortMonths": get_month_names("abbreviated", locale=locale),
+        "days": get_day_names("wide", locale=locale),
+        "shortDays": get_day_names("abbreviated", locale=locale),
+    }
+    # Babel numbers months 1-12 and days from Monday (0); plotly wants January and Sunday
+    # first
+    fmt_names = {
+        "months": [names["months"][m] for m in range(1, 13)],
+        "shortMonths": [names["shortMonths"][m] for m in range(1, 13)],
+        "days": [names["days"][d] for d in (6, 0, 1, 2, 3, 4, 5)],
+        "shortDays": [names["shortDays"][d] for d in (6, 0, 1, 2, 3, 4, 5)],
+    }
+    spec = {
+        "moduleType": "locale",
+        "name": lang,
+        "dictionary": dictionary,
+        "format": {**fmt_names, "date": "%d/%m/%Y", "decimal": ".", "thousands": ","},
+    }
+    payload = json.dumps(spec, ensure_ascii=True).replace("</", "<\\/")
+    return (
+        f"<script>Plotly.register({payload});"
+        f"Plotly.setPlotConfig({{locale: {json.dumps(lang)}}});</script>"
+    )
+
+
 def page(title: str, intro: str, sections: list[tuple[str, str]], lang: str = "en") -> str:
     """A whole offline page: plotly.js inline, a contents list, then the sections.
 
@@ -90,7 +129,7 @@ def page(title: str, intro: str, sections: list[tuple[str, str]], lang: str = "e
     return (
         f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
         f"<title>{esc(title)}</title><style>{_STYLE}</style>"
-        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<script>{get_plotlyjs()}</script>{plotly_locale(lang)}</head><body>"
         f"<h1>{esc(title)}</h1>{intro}<ul>{contents}</ul>{body}"
         f"<p class='note'>acusim {esc(package_version())}</p></body></html>"
     )
