@@ -52,12 +52,14 @@ def _fail_in(lang: str, lines: list[str]) -> None:
 
 def _pairs(values: list[str] | None, option: str) -> tuple[dict[str, str], list[str]]:
     """``key=value`` options as a dict; the second item lists problems."""
+    from calibration.wording import Message
+
     result: dict[str, str] = {}
     problems = []
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            problems.append(f"{option}: expected NAME=VALUE (got {item!r})")
+            problems.append(Message("cli.not_pair", option=option, value=repr(item)))
         else:
             result[key.strip()] = value.strip()
     return result, problems
@@ -65,6 +67,8 @@ def _pairs(values: list[str] | None, option: str) -> tuple[dict[str, str], list[
 
 def _utilisation(values: list[str] | None) -> tuple[dict[str, Any], list[str]]:
     """``--utilisation 0.85`` (all roles) and ``--utilisation ds=0.9`` (one role)."""
+    from calibration.wording import Message
+
     settings: dict[str, Any] = {}
     by_role: dict[str, Any] = {}
     problems = []
@@ -74,7 +78,7 @@ def _utilisation(values: list[str] | None) -> tuple[dict[str, Any], list[str]]:
         try:
             number = float(text)
         except ValueError:
-            problems.append(f"--utilisation: expected a number or ROLE=NUMBER (got {item!r})")
+            problems.append(Message("cli.bad_utilisation", value=repr(item)))
             continue
         if sep:
             by_role[key.strip()] = number
@@ -207,9 +211,9 @@ def register(app: typer.Typer) -> None:
             try:
                 touch_values[stage_name] = float(text)
             except ValueError:
-                problems.append(f"--touch-share: {stage_name}: not a number ({text!r})")
+                problems.append(_say(lang, "bad_touch_share", stage=stage_name, value=repr(text)))
         if problems:
-            fail(problems)
+            _fail_in(lang, problems)
         try:
             settings = make_settings(
                 name=name,
@@ -501,10 +505,10 @@ def register_backtest(app: typer.Typer) -> None:
         try:
             cut_date = dt.date.fromisoformat(cut)
         except ValueError:
-            fail([f"--cut: not a date (got {cut!r}); expected YYYY-MM-DD"])
+            fail([_say(lang, "bad_cut", value=repr(cut))])
         changes, problems = _pairs(change_point, "--change-point")
         if problems:
-            fail(problems)
+            _fail_in(lang, problems)
         base = load(template) if template is not None else None
         try:
             extract = read_extract(

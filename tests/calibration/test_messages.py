@@ -47,8 +47,10 @@ CODE = ROOT / "calibration"
 def _keys_in_code() -> tuple[set[str], set[str]]:
     """Message keys written literally, and the prefixes of keys built with an f-string."""
     literal, prefixes = set(), set()
-    for path in CODE.glob("*.py"):
+    for path in [*CODE.glob("*.py"), ROOT / "acusim" / "calibration.py"]:
         source = path.read_text(encoding="utf-8")
+        literal |= {f"cli.{k}" for k in re.findall(r'_say\(\s*lang,\s*"([a-z_]+)"', source)}
+        prefixes |= {f"cli.{k}" for k in re.findall(r'_say\(\s*lang,\s*f"([a-z_]+)\{', source)}
         literal |= set(re.findall(r'Message\(\s*"([a-z_]+\.[a-z_0-9]+)"', source))
         prefixes |= set(re.findall(r'Message\(\s*f"([a-z_]+\.[a-z_0-9]*)\{', source))
         for a, b in re.findall(
@@ -340,3 +342,34 @@ def test_welsh_reports_give_plotly_its_welsh_words() -> None:
     assert 'Plotly.setPlotConfig({locale: "cy"})' in welsh
     assert '"Zoom": "Chwyddo"' in welsh and '"Ebrill"' in welsh and '"Ion"' in welsh
     assert "Plotly.register(" not in english
+
+
+@pytest.mark.e2e
+def test_cli_calibrate_and_validate_fit_in_welsh(files, tmp_path) -> None:
+    d, template = files
+    extract_args = ["--referrals", d / "referrals.csv", "--events", d / "stage_events.csv"]
+    fitted = tmp_path / "fitted.yaml"
+    result = acusim(
+        "calibrate", *extract_args, "--staffing", d / "staffing.csv", "--template", template,
+        "-o", fitted, "--report", tmp_path / "adroddiad.html", "--lang", "cy",
+        "--stage-role", "nonsense", "--workers", "1",
+    )  # fmt: skip
+    assert result.returncode == 2 and "disgwylid ENW=GWERTH (cafwyd 'nonsense')" in result.stderr
+    result = acusim(
+        "calibrate", *extract_args, "--staffing", d / "staffing.csv", "--template", template,
+        "-o", fitted, "--report", tmp_path / "adroddiad.html", "--lang", "cy", "--workers", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert CY["cli.rates_title"].split("(")[0].strip() in result.stdout
+    assert "Ysgrifennwyd" in result.stderr and "Wrote" not in result.stderr
+    assert "warning:" not in result.stderr
+    html = (tmp_path / "adroddiad.html").read_text()
+    assert html.startswith("<!DOCTYPE html><html lang='cy'>")
+    checked = acusim(
+        "validate-fit", fitted, *extract_args, "-n", "2", "--workers", "1",
+        "--report", tmp_path / "gwirio.html", "--lang", "cy",
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "Dyfarniad: " in checked.stdout and "O'i ailchwarae dros ei " in checked.stdout
+    assert CY["validate_report.table_series"] in checked.stdout
+    assert (tmp_path / "gwirio.html").read_text().startswith("<!DOCTYPE html><html lang='cy'>")
