@@ -267,7 +267,7 @@ class Backtest:
         """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
         from calibration.verdicts import backtest_verdict
 
-        return backtest_verdict(self, lang)
+        return backtest_verdict(self, COVERAGE_FLOOR, lang)
 
     def to_json(self) -> dict[str, Any]:
         ends = [d.isoformat() for d in self.week_endings]

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-from calibration.backtest import verdict_of
+from calibration.backtest import COVERAGE_FLOOR, verdict_of
 from calibration.durations import Durations
 from calibration.estimates import fmt
 from calibration.extract import Extract
@@ -153,7 +153,7 @@ class FitValidation:
         """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
         from calibration.verdicts import fit_verdict
 
-        return fit_verdict(self, lang)
+        return fit_verdict(self, COVERAGE_FLOOR, lang)
 
 
 def replay_scenario(scenario: Scenario, extract: Extract) -> Scenario:

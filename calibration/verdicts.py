@@ -4,18 +4,15 @@ A verdict is what a commissioner's office reads first, so it is written from the
 catalogue (``calibration/text/{en,cy}.yaml``, ``verdicts.*``) rather than as a finished
 English sentence: the same result reads the same in either language, with dates, shares
 and counts formatted by ``model/formats.py`` for that language. The numbers and the rule
-(``backtest.verdict_of``) stay where they are computed; this module only words them.
+(``backtest.verdict_of``, ``COVERAGE_FLOOR``) stay where they are computed and are passed
+in; this module only words them (and imports neither, so no import cycle).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from calibration.wording import Day, Message, Num, Share, render
-
-if TYPE_CHECKING:
-    from calibration.backtest import Backtest
-    from calibration.validate_fit import FitValidation
 
 WORST_SHOWN = 3
 """Series named in a verdict that is not a pass: the three furthest from their band."""
@@ -39,9 +36,9 @@ def _worst(items: list[tuple[Message, float]]) -> list[Message]:
     ]
 
 
-def backtest_verdict(bt: Backtest, lang: str = "en") -> str:
-    """The backtest's verdict as one paragraph in ``lang``."""
-    from calibration.backtest import COVERAGE_FLOOR
+def backtest_verdict(bt: Any, floor: float, lang: str = "en") -> str:
+    """A ``calibration.backtest.Backtest``'s verdict as one paragraph in ``lang``; ``floor``
+    is the share of weeks a series must have inside its band."""
 
     head = Message(
         "verdicts.backtest_head",
@@ -51,18 +48,18 @@ def backtest_verdict(bt: Backtest, lang: str = "en") -> str:
         n=Num(bt.replications),
     )
     worst = _worst([(series_label(b.series, b.key), b.coverage) for b in bt.bands])
-    body = Message(f"verdicts.backtest_{bt.verdict}", floor=Share(COVERAGE_FLOOR), worst=worst)
+    body = Message(f"verdicts.backtest_{bt.verdict}", floor=Share(floor), worst=worst)
     return render(Message("verdicts.sentence", head=head, body=body), lang)
 
 
-def fit_verdict(v: FitValidation, lang: str = "en") -> str:
-    """``validate-fit``'s verdict as one paragraph in ``lang``."""
-    from calibration.backtest import COVERAGE_FLOOR
+def fit_verdict(v: Any, floor: float, lang: str = "en") -> str:
+    """A ``calibration.validate_fit.FitValidation``'s verdict as one paragraph in
+    ``lang``; ``floor`` as for :func:`backtest_verdict`."""
 
     head = Message("verdicts.fit_head", weeks=Num(v.replay.horizon_days / 7))
     measures = {"arrivals": "arrivals", "backlog": "backlog", "throughput": "completions"}
     worst = _worst(
         [(series_label(measures.get(s.measure, s.measure), s.key), s.coverage) for s in v.series]
     )
-    body = Message(f"verdicts.fit_{v.verdict}", floor=Share(COVERAGE_FLOOR), worst=worst)
+    body = Message(f"verdicts.fit_{v.verdict}", floor=Share(floor), worst=worst)
     return render(Message("verdicts.sentence", head=head, body=body), lang)
