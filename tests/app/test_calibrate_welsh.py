@@ -12,9 +12,9 @@ from app.formatting import plain
 from app.i18n import catalogue
 from calibration.wording import catalogue as calibration_words
 from tests.app.conftest import click, go, open_app
-from tests.app.test_calibrate_page import extract, upload
+from tests.app.test_calibrate_page import downloads, extract, upload
 
-__all__ = ["extract"]  # the module fixture, shared with the page's other tests
+__all__ = ["downloads", "extract"]  # fixtures shared with the page's other tests
 CY = catalogue("cy")
 CAL_EN = calibration_words("en")
 
@@ -104,3 +104,20 @@ def test_each_error_is_shown_in_welsh(extract, case) -> None:
     at.session_state["lang"] = "en"
     at.run()
     assert "row" in at.error[0].value and "rhes" not in at.error[0].value
+
+
+def test_warnings_and_the_backtest_report_in_welsh(extract, downloads) -> None:
+    """Without staffing.csv the effort rests on an assumption: the warning saying so is in
+    Welsh; a backtest's report downloads in Welsh."""
+    from tests.app.test_calibrate_backtest import _fit_and_backtest
+    from tests.app.test_calibrate_page import download
+
+    at = _fit_and_backtest(open_app(), {k: v for k, v in extract.items() if k != "staffing"}, "cy")
+    warning = at.warning[0].value if at.warning else ""
+    assert CY["calibrate.warnings"] in warning
+    assert "mae'r ymdrech yn dibynnu ar dybio" in warning and "effort rests" not in warning
+    button = download(at, "download:backtest_report")
+    assert button.proto.label == CY["backtest_words.report_button"]
+    html = downloads(button).decode("utf-8")
+    assert html.startswith("<!DOCTYPE html><html lang='cy'>")
+    assert calibration_words("cy")["backtest_report.title_backlog_waiting"] in html
