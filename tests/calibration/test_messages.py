@@ -373,3 +373,33 @@ def test_cli_calibrate_and_validate_fit_in_welsh(files, tmp_path) -> None:
     assert "Dyfarniad: " in checked.stdout and "O'i ailchwarae dros ei " in checked.stdout
     assert CY["validate_report.table_series"] in checked.stdout
     assert (tmp_path / "gwirio.html").read_text().startswith("<!DOCTYPE html><html lang='cy'>")
+
+
+CLI_CASES = {
+    "unparsable-date": ("unparsable-date", [], "nid yw'n ddyddiad ISO 8601"),
+    "did-you-mean-category": ("did-you-mean-category", [], "oeddech chi'n golygu"),
+    "bad-csv-row": ("bad-csv-row", [], "choma heb ddyfynodau"),
+    "empty-file": ("empty-file", [], "mae'r ffeil yn wag"),
+    "change-point-outside": (None, ["--change-point", "{source}=2030-01-01"], "y tu allan i"),
+    "stage-role-typo": (None, ["--stage-role", "asessment=ds"], "oeddech chi'n golygu"),
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", list(CLI_CASES))
+def test_cli_calibrate_errors_in_welsh(files, raw, tmp_path, case) -> None:
+    d, _ = files
+    broken, options, expected = CLI_CASES[case]
+    refs, events = d / "referrals.csv", d / "stage_events.csv"
+    if broken is not None:
+        refs = tmp_path / "referrals.csv"
+        refs.write_bytes(extract_error_cases(raw)[broken][0])
+    source = raw["referrals"]["source"].iloc[0]
+    options = [o.format(source=source) for o in options]
+    result = acusim(
+        "calibrate", "--referrals", refs, "--events", events, "-o", tmp_path / "x.yaml",
+        *options, "--lang", "cy",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr, result.stderr
+    assert not (tmp_path / "x.yaml").exists()
