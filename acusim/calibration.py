@@ -392,6 +392,7 @@ def register(app: typer.Typer) -> None:
                 n=result.replications,
                 seed=result.seed,
             ),
+            markup=False,
             highlight=False,
         )
         for title, headers, rows, text_columns in (
@@ -422,6 +423,7 @@ def register(app: typer.Typer) -> None:
                 word=render(verdict_word(result.verdict), lang),
                 text=result.verdict_text(lang),
             ),
+            markup=False,
             highlight=False,
         )
         if report is not None:
@@ -588,6 +590,7 @@ def register_backtest(app: typer.Typer) -> None:
                     word=render(verdict_word(result.verdict), lang),
                     text=result.verdict_text(lang),
                 ),
+                markup=False,
                 highlight=False,
             )
         _say_lines(lang, "note", result.notes)
