@@ -14,6 +14,7 @@ from calibration.durations import DurationFit
 from calibration.effort import FteHistory, RoleEffort
 from calibration.mixes import MixFit, MixStructure, RoutingFit, RoutingStructure
 from calibration.structure import BacklogGroup, EntryStage
+from calibration.wording import Message, catalogue
 from model.problems import Problems
 from model.scenario import Scenario, Stage
 
@@ -144,6 +145,22 @@ OPTION_OF_FIELD = {
 }
 
 
+def _setting_problem(error: dict[str, Any]) -> str:
+    """Pydantic's reason as a catalogue message (``settings_errors.<type>``) when the
+    catalogue words it exactly as pydantic does, so it can be given in Welsh; any other
+    reason as pydantic writes it (English)."""
+    key = f"settings_errors.{error['type']}"
+    if key in catalogue("en"):
+        ctx = {
+            k: int(v) if isinstance(v, float) and v.is_integer() else v
+            for k, v in (error.get("ctx") or {}).items()
+        }
+        message = Message(key, **ctx)
+        if message == error["msg"]:
+            return message
+    return error["msg"]
+
+
 def make_settings(**values: Any) -> CalibrationSettings:
     """Validated settings; a bad value is a CalibrationError naming its option."""
     try:
@@ -154,7 +171,15 @@ def make_settings(**values: Any) -> CalibrationSettings:
             loc = [str(p) for p in error["loc"]]
             option = OPTION_OF_FIELD.get(loc[0], loc[0]) if loc else "settings"
             detail = f" ({'.'.join(loc[1:])})" if len(loc) > 1 else ""
-            lines.append(f"{option}{detail}: {error['msg']} (got {error.get('input')!r})")
+            lines.append(
+                Message(
+                    "fit_messages.bad_setting",
+                    option=option,
+                    detail=detail,
+                    problem=_setting_problem(error),
+                    value=repr(error.get("input")),
+                )
+            )
         raise CalibrationError(lines) from None
 
 

@@ -403,3 +403,18 @@ def test_cli_calibrate_errors_in_welsh(files, raw, tmp_path, case) -> None:
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr, result.stderr
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_bad_settings_read_in_welsh_where_the_catalogue_words_them() -> None:
+    from calibration.types import make_settings
+
+    with pytest.raises(CalibrationError) as info:
+        make_settings(confidence=1.5, alpha="x", min_segment_days=-3)
+    english = list(info.value.lines)
+    assert english[0] == "--confidence: Input should be less than 1 (got 1.5)"  # as before
+    welsh = render_lines(english, "cy")
+    assert welsh == [
+        "--confidence: Dylai fod o dan 1 (cafwyd 1.5)",
+        "--alpha: Dylai fod yn rhif dilys; ni ellir darllen y testun fel rhif (cafwyd 'x')",
+        "--min-segment-days: Dylai fod yn 7 neu'n fwy (cafwyd -3)",
+    ]
