@@ -31,7 +31,7 @@ from simpy.events import Event, Timeout
 
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
-from model.engine.resume import Resumed, resume_open_case
+from model.engine.resume import Resumed, backlog_mix, resume_open_case
 from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
@@ -394,7 +394,8 @@ class UnitModel:
                 continue
             source = self.source_names.index(entry.source)
             rng = self.streams.generator(f"backlog:{i}")
-            attrs = _compact(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
+            mix = backlog_mix(self.scenario.sources[entry.source].mix, entry)
+            attrs = _compact(sample_attributes(mix, n, rng))
             ages = np.zeros(n) if entry.age_days is None else entry.age_days.sample(rng, n)
             stage = self.stages[self.stage_index[entry.stage]]
             resume_rng = (

@@ -10,6 +10,7 @@ import itertools
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,27 @@ def test_the_fit_cannot_see_after_the_cut(extract) -> None:
     text_a = render_scenario(fit_extract(a, light=True))[2]
     text_b = render_scenario(fit_extract(b, light=True))[2]
     assert text_a == text_b
+
+
+def test_the_open_caseload_keeps_who_is_open(extract) -> None:
+    """One DS served high-priority (APSP) cases first: those left waiting at the cut are
+    low and medium, not a sample of the arrival mix, and the backlog entries say so."""
+    before = known_at(extract, CUT)
+    scenario = render_scenario(fit_extract(before, light=True))[0]
+    ev = before.events.merge(before.referrals, on="referral_id")
+    still = ev.loc[ev["finished"].isna()]
+    waiting = still.loc[(still["stage"] == "assessment") & still["started"].isna()]
+    expected = Counter(zip(waiting["priority"], waiting["apsp"], strict=True))
+    assert expected and all(p != "high" and not apsp for p, apsp in expected)
+    got: Counter = Counter()
+    for e in scenario.initial_backlog:
+        if e.stage == "assessment" and e.waiting:
+            got[(e.priority, e.apsp)] += e.waiting
+    assert got == expected
+    investigating = still.loc[(still["stage"] == "investigation") & still["started"].notna()]
+    entries = [e for e in scenario.initial_backlog if e.stage == "investigation"]
+    assert sum(e.in_progress for e in entries) == len(investigating)
+    assert all(len(e.in_service_days or []) == e.in_progress for e in entries)
 
 
 def test_round_trip_recovers_effort_and_covers_the_assessment_backlog(backtest) -> None:
