@@ -411,8 +411,11 @@ def register_backtest(app: typer.Typer) -> None:
             typer.Option("--change-point", help=f"SOURCE=DATE (as calibrate). {_KEY_VALUE_HELP}"),
         ] = None,
         replications: Annotated[
-            int, typer.Option("--replications", "-n", min=2, help="Replications.")
-        ] = 20,
+            int,
+            typer.Option(
+                "--replications", "-n", min=2, help="Replications (a 95% band needs 39 or more)."
+            ),
+        ] = 40,
         seed: SeedOption = None,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
         out_dir: Annotated[
