@@ -19,7 +19,7 @@ happened. Goal (issue #11): every backlog series covered in >= 90% of weeks; ope
 investigations within 10%.
 
     .venv/bin/python benchmarks/backtest_accuracy.py [--seeds 4] [--first-seed 1]
-        [--replications 40] [--input-uncertainty]
+        [--replications 40] [--no-input-uncertainty]
 """
 
 from __future__ import annotations
@@ -232,9 +232,10 @@ def main() -> int:
         "--replications", type=int, default=None, help="default: the backtest's own"
     )
     parser.add_argument(
-        "--input-uncertainty",
+        "--no-input-uncertainty",
         action="store_true",
-        help="one replication per bootstrap parameter set (a predictive band)",
+        help="process randomness only (the backtest's default is one bootstrap refit per "
+        "replication: a predictive band)",
     )
     args = parser.parse_args()
     from calibration.backtest import DEFAULT_REPLICATIONS, run_backtest
@@ -255,7 +256,7 @@ def main() -> int:
                 template=template(),
                 replications=args.replications or DEFAULT_REPLICATIONS,
                 seed=seed,
-                input_uncertainty=args.input_uncertainty,
+                input_uncertainty=not args.no_input_uncertainty,
                 keep_runs=True,
             )
             took = time.perf_counter() - began

@@ -250,6 +250,7 @@ class Backtest:
     calibration: Calibration
     bands: list[SeriesBand]
     notes: list[str] = field(default_factory=list)
+    input_uncertainty: bool = False
     runs: list = field(default_factory=list)
     """The replications themselves (with case records), only when asked for (``keep_runs``):
     to split a forecast into the cases open at the cut and those that came after."""
@@ -317,6 +318,7 @@ class Backtest:
             "end": self.end.isoformat(),
             "replications": self.replications,
             "seed": self.seed,
+            "input_uncertainty": self.input_uncertainty,
             "series": rows,
             "coverage": self.coverage,
             "relative_error": {
@@ -348,10 +350,16 @@ def run_backtest(
     seed: int | None = None,
     workers: int = 1,
     match_history: bool | None = None,
-    input_uncertainty: bool = False,
+    input_uncertainty: bool = True,
     keep_runs: bool = False,
 ) -> Backtest:
-    """Fit at ``cut``, forecast to the extract's as-of date, compare week by week."""
+    """Fit at ``cut``, forecast to the extract's as-of date, compare week by week.
+
+    ``input_uncertainty`` (default): each replication runs with its own bootstrap refit of
+    the fitted values, so the band is a predictive band for one realisation: the fitted
+    rates, routing and durations are estimates, and on a 26-week forecast the error of a
+    fitted rate is of the same order as the process noise (docs/calibration.md,
+    "Backtest"). ``False`` is faster and holds process randomness only."""
     check_cut(extract, cut)
     before = known_at(extract, cut)
     notes = []
@@ -421,6 +429,7 @@ def run_backtest(
         calibration,
         bands,
         notes,
+        input_uncertainty,
         runs if keep_runs else [],
     )
 

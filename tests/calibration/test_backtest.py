@@ -132,7 +132,8 @@ def test_round_trip_recovers_effort_and_covers_every_backlog(backtest) -> None:
     assert {b.key for b in backlog} == {"assessment", "investigation"} and len(backlog) == 4
     for band in backlog:
         assert band.coverage >= COVERAGE_FLOOR, (band.label, band.coverage)
-    assert backtest.replications == DEFAULT_REPLICATIONS
+    # The band is predictive: each replication ran with its own bootstrap refit.
+    assert backtest.replications == DEFAULT_REPLICATIONS and backtest.input_uncertainty
     # The backlog the forecast starts from is the open caseload at the cut, resuming.
     entries = [e for e in backtest.scenario.initial_backlog if e.stage == "investigation"]
     assert entries and all(e.in_service_days for e in entries)
@@ -178,6 +179,7 @@ def test_cli_backtest_json_and_report(files, tmp_path) -> None:
             str(template),
             "-n",
             "3",
+            "--no-input-uncertainty",
             "--json",
             "--report",
             str(tmp_path / "bt.html"),
@@ -193,6 +195,9 @@ def test_cli_backtest_json_and_report(files, tmp_path) -> None:
     assert "Traceback" not in result.stderr
     payload = json.loads(result.stdout)
     assert payload["schema"] == SCHEMA and payload["cut"] == "2024-10-01"
+    # Fewer than a 95% band needs are raised to MIN_REPLICATIONS, with a note saying so.
+    assert payload["replications"] == MIN_REPLICATIONS
+    assert any(f"needs at least {MIN_REPLICATIONS} replications" in n for n in payload["notes"])
     html = (tmp_path / "bt.html").read_text()
     assert "<script src=" not in html and "Plotly" in html and "band" in html
 
@@ -276,15 +281,3 @@ def test_calibrate_warns_per_role_when_the_replay_is_at_capacity(files) -> None:
         with_report=False,
     )  # fmt: skip
     assert any("no staffing.csv" in w for w in plain.calibration.warnings)
-
-
-def test_input_uncertainty_runs_each_replication_with_its_own_refit(extract) -> None:
-    template = scenario_from_mapping(backtest_mapping(), "known")
-    bt = run_backtest(
-        extract, CUT, template=template, replications=4, seed=1, input_uncertainty=True
-    )
-    arrivals = next(b for b in bt.bands if b.label == "arrivals.complaints")
-    # Fewer than a 95% band needs are raised to MIN_REPLICATIONS, with a note saying so.
-    assert arrivals.simulated.shape[0] == bt.replications == MIN_REPLICATIONS
-    assert any("needs at least 39 replications" in n for n in bt.notes)
-    assert bt.to_json()["schema"] == SCHEMA
