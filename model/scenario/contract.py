@@ -981,6 +981,10 @@ class Scenario(StrictModel):
         for role in data["roles"].values():
             if role.get("turnover") is None:
                 role.pop("turnover", None)  # no turnover: hashes stay as before the section
+        for entry in data["initial_backlog"]:
+            for fixed in ("category", "apsp", "priority"):
+                if entry.get(fixed) is None:
+                    entry.pop(fixed, None)  # attributes from the mix: hashes stay as before
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
