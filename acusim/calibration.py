@@ -465,8 +465,11 @@ def register_backtest(app: typer.Typer) -> None:
             typer.Option("--change-point", help=f"SOURCE=DATE (as calibrate). {_KEY_VALUE_HELP}"),
         ] = None,
         replications: Annotated[
-            int, typer.Option("--replications", "-n", min=2, help="Replications.")
-        ] = 20,
+            int,
+            typer.Option(
+                "--replications", "-n", min=2, help="Replications (a 95% band needs 39 or more)."
+            ),
+        ] = 40,
         seed: SeedOption = None,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
         out_dir: Annotated[
@@ -485,11 +488,12 @@ def register_backtest(app: typer.Typer) -> None:
         input_uncertainty: Annotated[
             bool,
             typer.Option(
-                "--input-uncertainty",
+                "--input-uncertainty/--no-input-uncertainty",
                 help="Run each replication with its own bootstrap refit of the fitted values, "
-                "so the band also holds their uncertainty (slower: one refit per replication).",
+                "so the band also holds their uncertainty (the default; one refit per "
+                "replication: --no-input-uncertainty is faster and its band too narrow).",
             ),
-        ] = False,
+        ] = True,
     ) -> None:
         """Fit on the history up to --cut, forecast to the as-of date, compare week by week."""
         import json

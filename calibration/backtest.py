@@ -50,6 +50,19 @@ purpose: weeks are correlated and a handful of replications gives a band whose
 percentiles are themselves estimates; 0.9 is the issue's acceptance level."""
 MIN_WEEKS = 2
 """Fewest whole weeks between the cut and the as-of date for a comparison."""
+BAND_METHOD = "weibull"
+"""How the band's percentiles are read off the replications: numpy's ``weibull`` method
+(Hyndman and Fan's type 6, the p-th quantile at rank p(R+1)). The band is for ONE new
+realisation, and a new draw's rank among R replications is uniform on 1..R+1, so the span
+between the order statistics at ranks 0.025(R+1) and 0.975(R+1) holds it 95% of the time.
+numpy's default (``linear``, rank 1 + p(R-1)) puts both ends inside that span: with 20
+replications its band held a new realisation of the same model only about 86% of the
+time, which alone fails a 90% coverage floor (docs/calibration.md, "Backtest")."""
+MIN_REPLICATIONS = 39
+"""Fewest replications a 95% band can be read from: with R replications the band cannot be
+wider than their range, which holds a new realisation (R-1)/(R+1) of the time (90% at 20);
+39 is the first R at which that reaches 95%. Fewer are raised to this, with a note."""
+DEFAULT_REPLICATIONS = 40
 
 
 def verdict_of(coverage: dict[tuple[str, str], float]) -> str:
@@ -216,11 +229,11 @@ class SeriesBand:
 
     @property
     def low(self) -> np.ndarray:
-        return np.percentile(self.simulated, 2.5, axis=0)
+        return np.percentile(self.simulated, 2.5, axis=0, method=BAND_METHOD)
 
     @property
     def high(self) -> np.ndarray:
-        return np.percentile(self.simulated, 97.5, axis=0)
+        return np.percentile(self.simulated, 97.5, axis=0, method=BAND_METHOD)
 
     @property
     def coverage(self) -> float:
@@ -245,6 +258,10 @@ class Backtest:
     calibration: Calibration
     bands: list[SeriesBand]
     notes: list[str] = field(default_factory=list)
+    input_uncertainty: bool = False
+    runs: list = field(default_factory=list)
+    """The replications themselves (with case records), only when asked for (``keep_runs``):
+    to split a forecast into the cases open at the cut and those that came after."""
 
     @property
     def week_endings(self) -> list[dt.date]:
@@ -290,6 +307,7 @@ class Backtest:
             "end": self.end.isoformat(),
             "replications": self.replications,
             "seed": self.seed,
+            "input_uncertainty": self.input_uncertainty,
             "series": rows,
             "coverage": self.coverage,
             "relative_error": {
@@ -317,16 +335,33 @@ def run_backtest(
     *,
     settings: CalibrationSettings | None = None,
     template: Scenario | None = None,
-    replications: int = 20,
+    replications: int = DEFAULT_REPLICATIONS,
     seed: int | None = None,
     workers: int = 1,
     match_history: bool | None = None,
-    input_uncertainty: bool = False,
+    input_uncertainty: bool = True,
+    keep_runs: bool = False,
 ) -> Backtest:
-    """Fit at ``cut``, forecast to the extract's as-of date, compare week by week."""
+    """Fit at ``cut``, forecast to the extract's as-of date, compare week by week.
+
+    ``input_uncertainty`` (default): each replication runs with its own bootstrap refit of
+    the fitted values, so the band is a predictive band for one realisation: the fitted
+    rates, routing and durations are estimates, and on a 26-week forecast the error of a
+    fitted rate is of the same order as the process noise (docs/calibration.md,
+    "Backtest"). ``False`` is faster and holds process randomness only."""
     check_cut(extract, cut)
     before = known_at(extract, cut)
     notes = []
+    if replications < MIN_REPLICATIONS:
+        notes.append(
+            Message(
+                "backtest_notes.replications",
+                needed=MIN_REPLICATIONS,
+                ran=MIN_REPLICATIONS,
+                asked=replications,
+            )
+        )
+        replications = MIN_REPLICATIONS
     settings = settings or CalibrationSettings()
     if settings.change_points:
         margin = dt.timedelta(days=settings.min_segment_days)
@@ -375,7 +410,17 @@ def run_backtest(
     bands.sort(key=lambda b: order[b.series])
     end = cut + dt.timedelta(days=7 * n_weeks)
     return Backtest(
-        cut, end, extract.as_of, replications, seed, scenario, calibration, bands, notes
+        cut,
+        end,
+        extract.as_of,
+        replications,
+        seed,
+        scenario,
+        calibration,
+        bands,
+        notes,
+        input_uncertainty,
+        runs if keep_runs else [],
     )
 
 

@@ -119,6 +119,10 @@ class BacklogGroup:
     in_service: np.ndarray = field(default_factory=lambda: np.empty(0))
     """Days each in-progress visit has been in service (since started) at the as-of time:
     the scenario's ``in_service_days``, so open cases resume rather than restart."""
+    cases: pd.DataFrame | None = None
+    """One row per open visit: ``category``, ``apsp``, ``priority``, ``age`` (days since
+    referral), ``in_service`` (days since started; NaN while waiting). The writer splits
+    the group by attributes, since the cases open at a date are not a sample of the mix."""
 
 
 def open_work(all_visits: pd.DataFrame, window_days: float) -> list[BacklogGroup]:
@@ -135,6 +139,19 @@ def open_work(all_visits: pd.DataFrame, window_days: float) -> list[BacklogGroup
                 in_progress=int(started.sum()),
                 ages=window_days - group["received"].to_numpy(),
                 in_service=np.maximum(window_days - group["started"].to_numpy()[started], 0.0),
+                cases=pd.DataFrame(
+                    {
+                        "category": group["category"].to_numpy(),
+                        "apsp": group["apsp"].to_numpy(dtype=bool),
+                        "priority": group["priority"].to_numpy(),
+                        "age": window_days - group["received"].to_numpy(),
+                        "in_service": np.where(
+                            started,
+                            np.maximum(window_days - group["started"].to_numpy(), 0.0),
+                            np.nan,
+                        ),
+                    }
+                ),
             )
         )
     return groups

@@ -388,37 +388,69 @@ class _Writer:
         return result
 
     def backlog(self) -> list[dict[str, Any]]:
-        entries = []
-        for i, group in enumerate(self.cal.backlog):
-            path: Path = ("initial_backlog", i)
-            entry: dict[str, Any] = {"stage": group.stage, "source": group.source}
-            if group.waiting:
-                entry["waiting"] = group.waiting
-            if group.in_progress:
-                entry["in_progress"] = group.in_progress
-                if len(group.in_service) == group.in_progress:
-                    entry["in_service_days"] = [round(float(a), 4) for a in group.in_service]
-            ages = np.asarray(group.ages, dtype=float)
-            mean = float(ages.mean())
-            cv = float(ages.std(ddof=1) / mean) if len(ages) > 1 and mean > 0 else 0.0
-            if cv > 0 and mean > 0:
-                entry["age_days"] = {"dist": "gamma", "mean": mean, "cv": min(cv, 10.0)}
-                how = "gamma by moments"
+        """One entry per stage, source and combination of category, APSP flag and priority
+        found open (oldest first): the cases open at a date are not a sample of the mix (a
+        priority queue has served its high-priority cases first), so who they are is kept."""
+        entries: list[dict[str, Any]] = []
+        for group in self.cal.backlog:
+            if group.cases is None or group.cases.empty:
+                parts = [({}, group.waiting, group.in_progress, group.ages, group.in_service)]
             else:
-                entry["age_days"] = {"dist": "fixed", "value": max(mean, 0.0)}
-                how = "one age"
-            self.note(
-                path,
-                f"open at the as-of date: {group.waiting} waiting, {group.in_progress} in "
-                f"progress; ages since referral {how} (n={len(ages)})"
-                + (
-                    "; in-progress cases resume with their days in service"
-                    if group.in_progress
-                    else ""
-                ),
-            )
-            entries.append(entry)
+                parts = []
+                for (category, apsp, priority), rows in group.cases.groupby(
+                    ["category", "apsp", "priority"], sort=True
+                ):
+                    service = rows["in_service"].to_numpy(dtype=float)
+                    started = np.isfinite(service)
+                    fixed = {"category": category, "apsp": bool(apsp), "priority": priority}
+                    ages = rows["age"].to_numpy(dtype=float)
+                    parts.append(
+                        (fixed, int((~started).sum()), int(started.sum()), ages, service[started])
+                    )
+                parts.sort(key=lambda part: -float(np.mean(part[3])))
+            for fixed, waiting, in_progress, ages, in_service in parts:
+                entries.append(
+                    self._backlog_entry(
+                        len(entries), group.stage, group.source, fixed, waiting, in_progress,
+                        np.asarray(ages, dtype=float), in_service,
+                    )
+                )  # fmt: skip
         return entries
+
+    def _backlog_entry(
+        self,
+        i: int,
+        stage: str,
+        source: str,
+        fixed: dict[str, Any],
+        waiting: int,
+        in_progress: int,
+        ages: np.ndarray,
+        in_service: np.ndarray,
+    ) -> dict[str, Any]:
+        path: Path = ("initial_backlog", i)
+        entry: dict[str, Any] = {"stage": stage, "source": source, **fixed}
+        if waiting:
+            entry["waiting"] = waiting
+        if in_progress:
+            entry["in_progress"] = in_progress
+            if len(in_service) == in_progress:
+                entry["in_service_days"] = [round(float(a), 4) for a in in_service]
+        mean = float(ages.mean())
+        cv = float(ages.std(ddof=1) / mean) if len(ages) > 1 and mean > 0 else 0.0
+        if cv > 0 and mean > 0:
+            entry["age_days"] = {"dist": "gamma", "mean": mean, "cv": min(cv, 10.0)}
+            how = "gamma by moments"
+        else:
+            entry["age_days"] = {"dist": "fixed", "value": max(mean, 0.0)}
+            how = "one age"
+        self.note(
+            path,
+            f"open at the as-of date: {waiting} waiting, {in_progress} in "
+            f"progress; ages since referral {how} (n={len(ages)})"
+            + ("; in-progress cases resume with their days in service" if in_progress else ""),
+        )
+        return entry
 
     def targets_and_reporting(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
         template = self.cal.template

@@ -55,7 +55,7 @@ FAST: dict[str, list[str]] = {
     "staff": ["--horizon-years", "1", "--replications", "3", "--workers", "1"],
     "sweep": ["--horizon-years", "0.25", "--replications", "2"],
     "validate-fit": ["--replications", "2", "--workers", "1"],
-    "backtest": ["--replications", "3", "--workers", "1"],
+    "backtest": ["--replications", "3", "--workers", "1", "--no-input-uncertainty"],
     "verify": ["--only", "mg1", "--workers", "1"],
 }
 """Options appended to a documented command, by subcommand, so it runs in seconds."""

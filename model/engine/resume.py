@@ -18,15 +18,25 @@ is used instead. If no candidate of ``MAX_CANDIDATES`` exceeds ``a`` (an age bey
 anything the model produces), the phase with the largest mean is conditioned on the
 whole age and the later phases run in full: an approximation, stated in
 docs/calibration.md.
+
+Who the open cases are matters as much as how long they have been open: the cases open
+at a date are not a sample of the arrival mix (a priority queue has served its
+high-priority cases, APSP ones among them, first). A backlog entry may fix the
+category, APSP flag and priority of its cases (:func:`backlog_mix`), and the calibration
+writes one entry per combination it found open.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.distributions import Distribution
+
+if TYPE_CHECKING:
+    from model.scenario.contract import AttributeMix, BacklogEntry
 
 BATCH = 256
 """Candidate stays drawn at a time when conditioning by rejection."""
@@ -110,3 +120,19 @@ def resume_open_case(
     if effort is not None and hours_per_day:
         return Resumed(left[0] * hours_per_day, tuple(left[1:]))
     return Resumed(0.0, tuple(left))
+
+
+def backlog_mix(mix: AttributeMix, entry: BacklogEntry) -> AttributeMix:
+    """The mix a backlog entry's cases are drawn from: the source's, with the attributes
+    the entry fixes (``category``, ``apsp``, ``priority``) made certain. An entry that
+    fixes none gets the source's own mix object, so its draws are unchanged."""
+    update: dict = {}
+    if entry.category is not None:
+        update["category"] = {entry.category: 1.0}
+    if entry.apsp is not None:
+        update["apsp_probability"] = 1.0 if entry.apsp else 0.0
+        update["apsp_probability_by_category"] = {}
+    if entry.priority is not None:
+        update["priority"] = {entry.priority: 1.0}
+        update["apsp_priority"] = None
+    return mix.model_copy(update=update) if update else mix

@@ -31,7 +31,7 @@ from simpy.events import Event, Timeout
 
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
-from model.engine.resume import Resumed, resume_open_case
+from model.engine.resume import Resumed, backlog_mix, resume_open_case
 from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
@@ -394,7 +394,8 @@ class UnitModel:
                 continue
             source = self.source_names.index(entry.source)
             rng = self.streams.generator(f"backlog:{i}")
-            attrs = _compact(sample_attributes(self.scenario.sources[entry.source].mix, n, rng))
+            mix = backlog_mix(self.scenario.sources[entry.source].mix, entry)
+            attrs = _compact(sample_attributes(mix, n, rng))
             ages = np.zeros(n) if entry.age_days is None else entry.age_days.sample(rng, n)
             stage = self.stages[self.stage_index[entry.stage]]
             resume_rng = (
@@ -461,6 +462,7 @@ class UnitModel:
     # ------------------------------------------------------------ monitor
     def _start_monitor(self) -> None:
         """Snapshot backlog and utilisation at the start and the end of every week."""
+        self._weeks_snapped = 0
         if self.report_start > 0:
             Timeout(self.env, self.report_start).callbacks.append(self._monitor_start)
         else:
@@ -474,8 +476,17 @@ class UnitModel:
     def _monitor_week(self, event: Event) -> None:
         week = event._value
         self.recorder.snapshot_week(week, [p.areas() for p in self.pools])
+        self._weeks_snapped = week + 1
         if week + 1 < self.recorder.n_weeks:
             Timeout(self.env, DAYS_PER_WEEK, week + 1).callbacks.append(self._monitor_week)
+
+    def _last_snapshot(self) -> None:
+        """The last week's snapshot when that week ends exactly at the end of the horizon
+        (a horizon of whole weeks, as the backtest and the history replay use): SimPy stops
+        before the events due at ``until``, which left that week's backlog at zero."""
+        last = self.recorder.n_weeks - 1
+        if last >= 0 and self._weeks_snapped == last:
+            self.recorder.snapshot_week(last, [p.areas() for p in self.pools])
 
     # ------------------------------------------------------------ run
     def run(self) -> ReplicationResult:
@@ -487,6 +498,7 @@ class UnitModel:
         for case, entry in arrived:
             self._enter(case, entry)
         self.env.run(until=self.report_end)
+        self._last_snapshot()
         kpis = self.recorder.finish([p.areas() for p in self.pools], self.env.now)
         self._add_arrival_kpis(kpis)
         result = ReplicationResult(

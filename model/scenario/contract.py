@@ -574,6 +574,22 @@ class BacklogEntry(StrictModel):
         "(model/engine/resume.py). Not given: a uniform share of a fresh effort remains "
         "and the delays run in full (default).",
     )
+    category: Category | None = Field(
+        default=None,
+        description="If set, every case of the entry has this category (default: drawn "
+        "from the source's mix). The cases open at a date are not a sample of the mix: a "
+        "priority queue has served its high-priority cases first.",
+    )
+    apsp: bool | None = Field(
+        default=None,
+        description="If set, every case of the entry has (true) or has not (false) the "
+        "APSP flag (default: drawn from the source's mix).",
+    )
+    priority: Priority | None = Field(
+        default=None,
+        description="If set, every case of the entry has this priority (default: drawn "
+        "from the source's mix).",
+    )
 
     @model_validator(mode="after")
     def _one_age_per_case(self) -> BacklogEntry:
@@ -965,6 +981,10 @@ class Scenario(StrictModel):
         for role in data["roles"].values():
             if role.get("turnover") is None:
                 role.pop("turnover", None)  # no turnover: hashes stay as before the section
+        for entry in data["initial_backlog"]:
+            for fixed in ("category", "apsp", "priority"):
+                if entry.get(fixed) is None:
+                    entry.pop(fixed, None)  # attributes from the mix: hashes stay as before
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model.distributions import Gamma, LogNormal
-from model.engine.resume import StayPhase, remaining_stay, resume_open_case
+from model.engine.resume import StayPhase, backlog_mix, remaining_stay, resume_open_case
 from model.engine.unit import run_replication
 from model.scenario import with_overrides
 from tests.conftest import queue_scenario
@@ -105,3 +105,32 @@ def test_without_ages_the_backlog_behaves_as_before():
 def test_in_service_days_must_match_the_in_progress_count():
     with pytest.raises(Exception, match="one per case"):
         _waiting_stage_scenario([1.0, 2.0])
+
+
+def test_a_backlog_entry_can_fix_its_cases_attributes():
+    """The cases open at a date are not a sample of the mix: an entry can say who they are."""
+    base = _waiting_stage_scenario(None)
+    fixed = with_overrides(
+        base,
+        {
+            "initial_backlog": [
+                {
+                    "stage": "service",
+                    "source": "poisson",
+                    "waiting": 30,
+                    "priority": "low",
+                    "apsp": True,
+                    "category": "sexual_misconduct",
+                },
+                {"stage": "service", "source": "poisson", "in_progress": 20, "priority": "high"},
+            ]
+        },
+    )
+    cases = run_replication(fixed, 5, 0, record_cases=True).cases
+    backlog = cases[cases["received_day"] <= 0].drop_duplicates("case_id")
+    first, second = backlog.iloc[:30], backlog.iloc[30:]
+    assert (first["priority"] == "low").all() and first["apsp"].all()
+    assert (first["category"] == "sexual_misconduct").all()
+    assert len(second) == 20 and (second["priority"] == "high").all()
+    mix = base.sources["poisson"].mix
+    assert backlog_mix(mix, base.initial_backlog[0]) is mix  # nothing fixed: the same draws

@@ -169,3 +169,12 @@ def test_warmup_is_left_out_of_the_kpis() -> None:
     assert k["arrival_rate_per_day"] == pytest.approx(
         k["referrals_total"] / 365
     )  # ... but are not counted
+
+
+def test_a_horizon_of_whole_weeks_snapshots_its_last_week() -> None:
+    """The last week's end falls exactly on the end of the run (backtests and history
+    replays run whole weeks): its backlog is the cases open then, not an empty row."""
+    nobody = queue_scenario(servers=0, arrivals_per_day=1.0, horizon_years=70 / 365, warmup_days=0)
+    r = run_replication(nobody, 1, 0)
+    waiting = r.series["backlog_waiting"][:, 0]
+    assert len(waiting) == 10 and waiting[-1] == r.kpis["backlog_end_total"] > waiting[-2] > 0
