@@ -26,13 +26,13 @@ periods; the warning says where that shows.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from calibration.effort_periods import period_weeks
 from calibration.extract import Extract
 from calibration.types import Calibration
 from model.engine.sources import DAYS_PER_WEEK
@@ -49,7 +49,6 @@ TOLERANCE_CASES, TOLERANCE_SHARE = 0.5, 0.03
 LOW, HIGH = 0.25, 4.0
 MISS_TOLERANCE = 0.25
 """A period's replayed mean caseload further than this from the observed one is a miss."""
-MIN_PERIOD_WEEKS = 4
 
 
 @dataclass
@@ -90,18 +89,26 @@ def with_touch(scenario: Scenario, seed_touch: dict[str, float], factor: float) 
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for stage, t in seed_touch.items():
         spec = data["stages"][stage]
-        new = min(1.0, t * factor)
-        spec["effort_hours"] = _scaled(spec["effort_hours"], new / t)
-        delays = []
-        for d in spec.get("external_delays", []):
-            if d["name"] == OTHER_TIME and t < 1.0:
-                rest = (1.0 - new) / (1.0 - t)
-                if rest <= 1e-6:
-                    continue
-                d = {**d, "duration_days": _scaled(d["duration_days"], rest)}
-            delays.append(d)
-        spec["external_delays"] = delays
+        # the stage's own effort and every period's (effort_changes) move together
+        for part in [spec, *spec.get("effort_changes", [])]:
+            _retouch(part, t, min(1.0, t * factor))
     return scenario_from_mapping(data, "history-match")
+
+
+def _retouch(spec: dict[str, Any], t: float, new: float) -> None:
+    """Effort times new / t; the rest of the service time times (1 - new) / (1 - t)."""
+    spec["effort_hours"] = _scaled(spec["effort_hours"], new / t)
+    if "external_delays" not in spec:
+        return  # an effort change that keeps the stage's delays
+    delays = []
+    for d in spec["external_delays"]:
+        if d["name"] == OTHER_TIME and t < 1.0:
+            rest = (1.0 - new) / (1.0 - t)
+            if rest <= 1e-6:
+                continue
+            d = {**d, "duration_days": _scaled(d["duration_days"], rest)}
+        delays.append(d)
+    spec["external_delays"] = delays
 
 
 def replay(scenario: Scenario, extract: Extract) -> Scenario:
@@ -152,17 +159,7 @@ def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int,
             day = (fit.change.date - extract.window_start).days
             if 0 < day < extract.window_days:
                 cuts.add(float(day))
-    weeks = sorted({round(c / DAYS_PER_WEEK) for c in cuts} | {0, n_weeks})
-    spans = []
-    for a, b in itertools.pairwise(weeks):
-        if spans and b - a < MIN_PERIOD_WEEKS:
-            spans[-1] = (spans[-1][0], b)
-        elif b - a >= 1:
-            spans.append((a, b))
-    if len(spans) > 1 and spans[0][1] - spans[0][0] < MIN_PERIOD_WEEKS:
-        spans[1] = (spans[0][0], spans[1][1])
-        spans.pop(0)
-    return spans
+    return period_weeks(sorted(cuts), n_weeks)
 
 
 def match_history(

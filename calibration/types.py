@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from calibration.arrivals import ArrivalFit, ArrivalSettings, ArrivalStructure
 from calibration.durations import DurationFit
 from calibration.effort import FteHistory, RoleEffort
+from calibration.effort_periods import EffortPeriod
 from calibration.mixes import MixFit, MixStructure, RoutingFit, RoutingStructure
 from calibration.structure import BacklogGroup, EntryStage
 from model.problems import Problems
@@ -170,6 +171,8 @@ class FitStructure:
     routing: dict[str, RoutingStructure]
     families: dict[tuple[str, str], str]
     """(stage, 'wait' | 'service' | 'sojourn') -> distribution family."""
+    effort_boundaries: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """Stage -> start days of its effort periods after the first (effort_periods.py)."""
 
 
 @dataclass
@@ -211,6 +214,10 @@ class StageFit:
     routing: RoutingFit | None
     case_days: float
     notes: list[str] = field(default_factory=list)
+    periods: list[EffortPeriod] = field(default_factory=list)
+    """Effort periods where the service time changed materially (empty: one effort)."""
+    period_candidates: list[EffortPeriod] = field(default_factory=list)
+    """Each candidate period's own service-time fit (shown in the report)."""
 
 
 @dataclass

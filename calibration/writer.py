@@ -21,6 +21,7 @@ import yaml
 
 from calibration.commented_yaml import Path, dump
 from calibration.durations import PARAMETER_NAMES, DurationFit
+from calibration.effort_periods import EffortPeriod
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, CalibrationError, RoleSpec, StageFit
@@ -299,28 +300,22 @@ class _Writer:
             spec = cal.roles[fit.role]
             if fit.service is not None:
                 k = effort.touch[name]
-                rate = "" if effort.speed == 1.0 else f" x mean rate {effort.speed:.3f}"
-                text = (
-                    f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x service"
-                )
-                scale = k * spec.hours_per_day * effort.speed
-                stage["effort_hours"] = self.distribution(
-                    (*path, "effort_hours"), fit.service, scale, text
-                )
+                first = fit.periods[0] if fit.periods else None
+                service = fit.service if first is None else first.service
+                speed = effort.speed if first is None else first.speed
+                stage["effort_hours"], own = self._effort(path, service, k, spec, speed)
                 self.note((*path, "effort_hours"), effort.explanation(name))
-                if k < 1.0 - 1e-9:
-                    delay_path: Path = (*path, "external_delays", 0)
-                    delay = self.distribution(
-                        (*delay_path, "duration_days"),
-                        fit.service,
-                        1.0 - k,
-                        f"derived: (1 - touch share {k:.3f}) x service",
-                    )
-                    self._keep_spread(path, stage["effort_hours"], delay, k)
-                    delays.append({"name": OTHER_TIME, "duration_days": delay})
+                delays.extend(own)
+                if fit.periods:
+                    stage["effort_changes"] = [
+                        self._effort_change((*path, "effort_changes", i), p, k, spec)
+                        for i, p in enumerate(fit.periods[1:], start=0)
+                    ]
                     self.note(
-                        (*delay_path, "name"),
-                        "the rest of the service time: waiting on others, holding no staff",
+                        (*path, "effort_changes"),
+                        "the service time changed materially between periods (a change point "
+                        "or a staffing change): effort per period; the first period's is "
+                        "`effort_hours` (calibration/effort_periods.py)",
                     )
             else:
                 stage["effort_hours"] = template.effort_hours.model_dump(mode="json", by_alias=True)
@@ -350,6 +345,46 @@ class _Writer:
             stage["external_delays"] = delays
         stage["routing"] = self.routing(name, fit)
         return stage
+
+    def _effort(
+        self, path: Path, service: DurationFit, k: float, spec: RoleSpec, speed: float
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Effort hours from a service-time fit, and the rest as ``other_elapsed_time``."""
+        rate = "" if speed == 1.0 else f" x mean rate {speed:.3f}"
+        text = f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x service"
+        effort = self.distribution(
+            (*path, "effort_hours"), service, k * spec.hours_per_day * speed, text
+        )
+        if k >= 1.0 - 1e-9:
+            return effort, []
+        delay_path: Path = (*path, "external_delays", 0)
+        delay = self.distribution(
+            (*delay_path, "duration_days"),
+            service,
+            1.0 - k,
+            f"derived: (1 - touch share {k:.3f}) x service",
+        )
+        self._keep_spread(path, effort, delay, k)
+        self.note(
+            (*delay_path, "name"),
+            "the rest of the service time: waiting on others, holding no staff",
+        )
+        return effort, [{"name": OTHER_TIME, "duration_days": delay}]
+
+    def _effort_change(
+        self, path: Path, period: EffortPeriod, k: float, spec: RoleSpec
+    ) -> dict[str, Any]:
+        """One effort change: the period's effort (and its rest of the service time)."""
+        effort, delays = self._effort(path, period.service, k, spec, period.speed)
+        self.note(
+            (*path, "date"),
+            f"period from {period.date}: n={period.service.n} visits started, "
+            f"{period.service.events} finished; mean service {period.service.mean_days:.3g} days",
+        )
+        change: dict[str, Any] = {"date": period.date.isoformat(), "effort_hours": effort}
+        if k < 1.0 - 1e-9:
+            change["external_delays"] = delays
+        return change
 
     def _template_delays(self, path: Path, fit: StageFit) -> list[dict[str, Any]]:
         assert fit.template is not None
