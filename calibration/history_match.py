@@ -35,7 +35,9 @@ import numpy as np
 from calibration.effort_periods import period_weeks
 from calibration.extract import Extract
 from calibration.types import Calibration
+from calibration.wording import text
 from model.engine.sources import DAYS_PER_WEEK
+from model.formats import number, percent
 from model.replications import run_replications
 from model.scenario import Scenario, scenario_from_mapping
 
@@ -60,6 +62,7 @@ class RoleMatch:
     observed: float
     simulated: float
     at_bound: str | None = None
+    """'low' or 'high': the search stopped at a bound (``warnings`` says which in words)."""
     periods: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -204,13 +207,13 @@ def match_history(
                 lo, hi = math.log(LOW), 0.0
                 outer = gap(LOW)
                 if outer > 0:
-                    f, bound = LOW, "the replay's caseload is too long even at a quarter effort"
+                    f, bound = LOW, "low"  # too long even at a quarter effort
             else:
                 lo, hi = 0.0, math.log(max(high, 1.0))
                 outer = gap(math.exp(hi)) if hi > 0 else first
                 if outer < 0:
                     f = math.exp(hi)
-                    bound = "even with all service time as work the replay is too short"
+                    bound = "high"  # too short even with all service time as work
             if bound is None:
                 for _ in range(ROUNDS):
                     mid = (lo + hi) / 2
@@ -243,8 +246,13 @@ def match_history(
     return current, matches
 
 
-def warnings(matches: list[RoleMatch]) -> list[str]:
-    """One line per role whose replay is overloaded or misses a period's caseload."""
+def warnings(matches: list[RoleMatch], lang: str = "en") -> list[str]:
+    """One line per role whose replay is overloaded or misses a period's caseload (words from
+    ``calibration/text``, so a Welsh page can show them in Welsh)."""
+
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"history_match.{key}", **fields)
+
     lines = []
     for m in matches:
         busy = [p for p in m.periods if p["utilisation"] >= 0.995]
@@ -257,19 +265,28 @@ def warnings(matches: list[RoleMatch]) -> list[str]:
         if busy:
             p = busy[0]
             parts.append(
-                f"utilisation {p['utilisation']:.0%} from {p['from']} to {p['to']} (at capacity: "
-                "queues grow without limit)"
+                w(
+                    "busy",
+                    utilisation=percent(p["utilisation"], 0, lang),
+                    start=p["from"].isoformat(),
+                    end=p["to"].isoformat(),
+                )
             )
         if missed:
             p = max(missed, key=lambda p: abs(p["simulated"] - p["observed"]))
             parts.append(
-                f"the replay's open caseload misses the observed one from {p['from']} to "
-                f"{p['to']} ({p['simulated']:.1f} against {p['observed']:.1f})"
+                w(
+                    "missed",
+                    start=p["from"].isoformat(),
+                    end=p["to"].isoformat(),
+                    simulated=number(p["simulated"], 1, lang),
+                    observed=number(p["observed"], 1, lang),
+                )
             )
         if m.at_bound:
-            parts.append(m.at_bound)
+            parts.append(w(f"bound_{m.at_bound}"))
         if parts:
-            lines.append(f"role '{m.role}': " + "; ".join(parts))
+            lines.append(w("line", role=m.role, parts=w("separator").join(parts)))
     return lines
 
 
@@ -301,4 +318,5 @@ def refit_with_matches(
                 f"{m.observed:.1f} observed)"
             )
     refit.warnings.extend(warnings(matches))
+    refit.role_checks = matches
     return refit

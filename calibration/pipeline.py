@@ -115,6 +115,7 @@ def fit_and_match(
             scenario, extract, calibration, calibration.settings.seed, search=False
         )
         calibration.warnings.extend(history_warnings(checked))
+        calibration.role_checks = checked
         calibration.warnings.append(
             "effort rests on the assumption that staff spent "
             f"{calibration.settings.utilisation:g} of their casework time on these cases "

@@ -509,13 +509,30 @@ def _effort_periods(cal: Calibration, lang: str = "en") -> str:
                     verdict,
                 ]
             )
-    if not rows:
+    checks = [
+        [
+            m.role,
+            long_date(p["from"], lang),
+            long_date(p["to"], lang),
+            p["observed"],
+            p["simulated"],
+            percent(p["utilisation"], 0, lang),
+        ]
+        for m in cal.role_checks
+        for p in m.periods
+    ]
+    if not rows and not checks:
         return ""
     columns = ("stage", "from", "to", "started", "service", "effort", "written")
     intro = w("intro", material=percent(MATERIAL_CHANGE, 0, lang))
-    return f"<h3>{esc(w('title'))}</h3><p>{esc(intro)}</p>" + table(
-        [w(f"col_{c}") for c in columns], rows
-    )
+    parts = [f"<h3>{esc(w('title'))}</h3><p>{esc(intro)}</p>"]
+    if rows:
+        parts.append(table([w(f"col_{c}") for c in columns], rows))
+    if checks:
+        parts.append(f"<p>{esc(w('check_intro'))}</p>")
+        check_columns = ("role", "from", "to", "observed", "simulated", "utilisation")
+        parts.append(table([w(f"col_{c}") for c in check_columns], checks))
+    return "".join(parts)
 
 
 def _backlog(cal: Calibration, lang: str = "en") -> str:

@@ -244,6 +244,9 @@ class Calibration:
     backlog: list[BacklogGroup]
     template: Scenario | None
     structure: FitStructure
+    role_checks: list[Any] = field(default_factory=list)
+    """The replay's check of each role, period by period (``history_match.RoleMatch``): the
+    report's table and the warnings in either language (``history_match.warnings``)."""
 
     @property
     def sources(self) -> list[str]:

@@ -227,3 +227,27 @@ def test_period_weeks_merge_short_periods() -> None:
 
 def test_settings_alpha_is_used_for_the_test() -> None:
     assert CalibrationSettings().alpha == 0.05
+
+
+def test_the_role_warning_comes_in_english_and_welsh() -> None:
+    from calibration.history_match import RoleMatch, warnings
+
+    period = {
+        "from": dt.date(2024, 3, 3),
+        "to": dt.date(2024, 12, 29),
+        "observed": 20.0,
+        "simulated": 30.0,
+        "utilisation": 1.0,
+    }
+    match = RoleMatch("ds", ["assessment"], {"assessment": 1.0}, 1.0, 20.0, 30.0, "high")
+    match.periods = [period]
+    (en,) = warnings([match])
+    assert en.startswith("role 'ds': utilisation 100% from 2024-03-03 to 2024-12-29")
+    assert "misses the observed one" in en and "too short" in en
+    (cy,) = warnings([match], "cy")
+    assert cy.startswith("rôl 'ds': defnydd 100% o 2024-03-03") and "ailchwarae" in cy
+
+
+def test_the_report_shows_the_replay_per_role_and_period(fitted) -> None:
+    assert fitted.calibration.role_checks
+    assert "open caseload, replay" in fitted.report_html
