@@ -356,6 +356,10 @@ def fit_extract(
             problems.append(str(exc))
     if problems:
         raise CalibrationError(problems)
+    if structure is not None:  # a bootstrap refit keeps the matched periods' factors
+        for role, factors in structure.touch_factors.items():
+            if role in efforts:
+                efforts[role].period_factors = list(factors)
 
     _effort_periods(extract, settings, stages, roles, arrivals, all_visits, structure)
     fitted_structure = structure or FitStructure(

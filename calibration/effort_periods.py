@@ -235,3 +235,41 @@ def candidate_spans(cut_days: list[float], window_days: float) -> list[tuple[flo
 def boundaries_of(periods: list[EffortPeriod]) -> tuple[float, ...]:
     """The start days of the periods after the first (what a bootstrap refit keeps)."""
     return tuple(p.start_day for p in periods[1:])
+
+
+@dataclass
+class EffortSegment:
+    """A stretch of the window with one effort: its service-time fit, rate and touch factor."""
+
+    start_day: float
+    date: dt.date
+    service: DurationFit
+    speed: float
+    factor: float
+    """Multiplies the stage's touch share in this stretch (1: the matched one)."""
+
+
+def effort_segments(
+    periods: list[EffortPeriod],
+    factors: list[tuple[float, float, float]],
+    service: DurationFit,
+    speed: float,
+    window_start: dt.date,
+    window_days: float,
+) -> list[EffortSegment]:
+    """The stage's schedule: a new segment wherever its service period or its role's touch
+    factor changes (``factors``: (start day, end day, factor) from the history matching).
+    Without periods or factors: one segment, the pooled fit."""
+    days = {0.0} | {p.start_day for p in periods[1:]}
+    for start, end, _ in factors:
+        days |= {start, end}
+    segments: list[EffortSegment] = []
+    for day in sorted(d for d in days if 0 <= d < window_days):
+        own = [p for p in periods if p.start_day <= day]
+        fit, rate = (own[-1].service, own[-1].speed) if own else (service, speed)
+        factor = next((g for a, b, g in factors if a <= day < b), 1.0)
+        if segments and segments[-1].service is fit and segments[-1].factor == factor:
+            continue
+        date = window_start + dt.timedelta(days=round(day))
+        segments.append(EffortSegment(day, date, fit, rate, factor))
+    return segments

@@ -25,14 +25,17 @@ periods; the warning says where that shows.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from calibration.effort_periods import period_weeks
+from calibration.effort_periods import MATERIAL_CHANGE, period_weeks
 from calibration.extract import Extract
 from calibration.types import Calibration
 from calibration.wording import text
@@ -62,6 +65,8 @@ class RoleMatch:
     observed: float
     simulated: float
     at_bound: str | None = None
+    period_factors: list[tuple[float, float, float]] = field(default_factory=list)
+    """(start day, end day, factor) of the periods matched on their own (``_match_periods``)."""
     """'low' or 'high': the search stopped at a bound (``warnings`` says which in words)."""
     periods: list[dict[str, Any]] = field(default_factory=list)
 
@@ -114,11 +119,15 @@ def _retouch(spec: dict[str, Any], t: float, new: float) -> None:
     spec["external_delays"] = delays
 
 
-def replay(scenario: Scenario, extract: Extract) -> Scenario:
+def replay(scenario: Scenario, extract: Extract, weeks: int | None = None) -> Scenario:
+    """The scenario from the window start, empty, over the window's whole weeks (or the
+    first ``weeks`` of them)."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if weeks is None:
+        weeks = math.floor(extract.window_days / DAYS_PER_WEEK)
     data.update(
         start_date=extract.window_start.isoformat(),
-        horizon_years=math.floor(extract.window_days / DAYS_PER_WEEK) * DAYS_PER_WEEK / 365.0,
+        horizon_years=weeks * DAYS_PER_WEEK / 365.0,
         warmup_days=0,
         initial_backlog=[],
     )
@@ -198,36 +207,12 @@ def match_history(
 
         high = min(HIGH, 1.0 / max(touch.values()))
         tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
-        bound = None
-        f = 1.0
         first = gap(1.0) if search else 0.0
-        if abs(first) > tol:
-            # bracket on log f from the seed's side, then bisect until within tolerance
-            if first > 0:
-                lo, hi = math.log(LOW), 0.0
-                outer = gap(LOW)
-                if outer > 0:
-                    f, bound = LOW, "low"  # too long even at a quarter effort
-            else:
-                lo, hi = 0.0, math.log(max(high, 1.0))
-                outer = gap(math.exp(hi)) if hi > 0 else first
-                if outer < 0:
-                    f = math.exp(hi)
-                    bound = "high"  # too short even with all service time as work
-            if bound is None:
-                for _ in range(ROUNDS):
-                    mid = (lo + hi) / 2
-                    value = gap(math.exp(mid))
-                    if abs(value) <= tol:
-                        lo = hi = mid
-                        break
-                    if value > 0:
-                        hi = mid
-                    else:
-                        lo = mid
-                f = math.exp((lo + hi) / 2)
+        f, bound = _search(gap, first, high, tol)
         current = with_touch(current, touch, f)
         matches.append(RoleMatch(role, stages, touch, f, target, math.nan, bound))
+    if search:
+        current = _match_periods(current, extract, cal, matches, spans, ends, seed)
     sim, util = _simulate(replay(current, extract), seed)
     for m in matches:
         observed = observed_open(extract, m.stages, ends).astype(float)
@@ -241,9 +226,150 @@ def match_history(
                     "observed": float(observed[a:b].mean()),
                     "simulated": float(simulated[a:b].mean()),
                     "utilisation": _nanmean(util[m.role][a:b]) if m.role in util else math.nan,
+                    "factor": next(
+                        (g for s, _, g in m.period_factors if s == DAYS_PER_WEEK * a), 1.0
+                    ),
                 }
             )
     return current, matches
+
+
+def _search(gap, first: float, high: float, tol: float) -> tuple[float, str | None]:
+    """The factor whose replay matches (``gap`` = simulated - observed caseload, rising with
+    the factor), by bracketing on log f from 1 and bisecting; with the bound it stopped at."""
+    if abs(first) <= tol:
+        return 1.0, None
+    if first > 0:
+        lo, hi = math.log(LOW), 0.0
+        if gap(LOW) > 0:
+            return LOW, "low"  # too long even at a quarter effort
+    else:
+        lo, hi = 0.0, math.log(max(high, 1.0))
+        outer = gap(math.exp(hi)) if hi > 0 else first
+        if outer < 0:
+            return math.exp(hi), "high"  # too short even with all service time as work
+    for _ in range(ROUNDS):
+        mid = (lo + hi) / 2
+        value = gap(math.exp(mid))
+        if abs(value) <= tol:
+            return math.exp(mid), None
+        if value > 0:
+            hi = mid
+        else:
+            lo = mid
+    return math.exp((lo + hi) / 2), None
+
+
+CHECK_REPLICATIONS = 8
+"""Replications of the check that decides whether a period is matched on its own."""
+
+
+def _beyond_chance(
+    scenario: Scenario,
+    extract: Extract,
+    stages: list[str],
+    a: int,
+    b: int,
+    target: float,
+    seed: int,
+) -> bool:
+    """Whether the observed mean caseload of weeks [a, b) misses the replay by more than
+    ``MISS_TOLERANCE`` *and* lies outside the replay's 95% prediction interval for one
+    realisation (t on ``CHECK_REPLICATIONS`` replications): the history is one realisation,
+    and a busy queue's caseload wanders far from its mean by chance alone, so matching every
+    miss would fit noise."""
+    results = run_replications(
+        replay(scenario, extract, weeks=b), replications=CHECK_REPLICATIONS, seed=seed
+    )
+    labels = results.replications[0].labels["backlog_waiting"]
+    columns = [labels.index(s) for s in stages]
+    means = np.array(
+        [
+            (r.series["backlog_waiting"] + r.series["backlog_in_progress"])[a:b, columns]
+            .sum(axis=1)
+            .mean()
+            for r in results.replications
+        ]
+    )
+    n = len(means)
+    half = stats.t.ppf(0.975, n - 1) * means.std(ddof=1) * math.sqrt(1 + 1 / n)
+    miss = abs(target - means.mean())
+    return miss > MISS_TOLERANCE * max(target, 1.0) and miss > half
+
+
+def _matched(cal: Calibration, matches: list[RoleMatch]) -> Calibration:
+    """A copy of the calibration with the matched touch shares (to render periods from)."""
+    out = copy.copy(cal)
+    out.efforts = dict(cal.efforts)
+    for m in matches:
+        effort = cal.efforts[m.role]
+        out.efforts[m.role] = dataclasses.replace(
+            effort, touch={**effort.touch, **m.touch}, period_factors=[]
+        )
+    return out
+
+
+def _match_periods(
+    current: Scenario,
+    extract: Extract,
+    cal: Calibration,
+    matches: list[RoleMatch],
+    spans: list[tuple[int, int]],
+    ends: np.ndarray,
+    seed: int,
+) -> Scenario:
+    """History matching per period: where one touch share per role leaves a period's replay
+    more than ``MISS_TOLERANCE`` from the observed caseload, that period gets its own factor
+    on the role's touch shares, found as the whole window's was (the replay stops at the
+    period's end; earlier periods as already matched). A factor is kept only when it brings
+    the period within tolerance without reaching a bound and moves the touch share by more
+    than ``MATERIAL_CHANGE``; otherwise the role keeps one value there and the check warns."""
+    from calibration.writer import scenario_mapping  # the writer renders the schedule
+
+    matched = _matched(cal, matches)
+    n_weeks = len(ends)
+
+    def render() -> Scenario:
+        mapping, _, _ = scenario_mapping(matched)
+        return scenario_from_mapping(mapping, "history-match")
+
+    moved = False
+    for m in matches:
+        effort = matched.efforts[m.role]
+        observed = observed_open(extract, m.stages, ends).astype(float)
+        high = min(HIGH, 1.0 / max(effort.touch[s] for s in m.stages))
+        kept: list[tuple[float, float, float]] = []
+        for a, b in spans:
+            target = float(observed[a:b].mean())
+            start = DAYS_PER_WEEK * a
+            end = extract.window_days if b == n_weeks else DAYS_PER_WEEK * b
+
+            def gap(
+                g: float,
+                a=a,
+                b=b,
+                start=start,
+                end=end,
+                target=target,
+                m=m,
+                kept=kept,
+                effort=effort,
+            ):
+                effort.period_factors = [*kept, (start, end, g)]
+                sim, _ = _simulate(replay(render(), extract, weeks=b), seed)
+                return float(sum(sim[s] for s in m.stages)[a:b].mean()) - target
+
+            if not _beyond_chance(render(), extract, m.stages, a, b, target, seed):
+                continue
+            first = gap(1.0)
+            tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
+            g, bound = _search(gap, first, high, tol)
+            if bound is None and abs(math.log(g)) > math.log1p(MATERIAL_CHANGE):
+                kept.append((start, end, g))
+                moved = True
+        effort.period_factors = kept
+        m.period_factors = kept
+    return render() if moved else current
 
 
 def warnings(matches: list[RoleMatch], lang: str = "en") -> list[str]:
@@ -309,8 +435,11 @@ def refit_with_matches(
         shares.update(m.touch)
     settings = cal.settings.model_copy(update={"touch_shares": shares})
     refit = fit_extract(extract, settings, template)
+    factors = {m.role: tuple(m.period_factors) for m in matches if m.period_factors}
+    refit.structure = dataclasses.replace(refit.structure, touch_factors=factors)
     for m in matches:
         effort = refit.efforts[m.role]
+        effort.period_factors = list(m.period_factors)
         for stage in m.stages:
             effort.basis[stage] = (
                 f"matched to the observed open caseload by replaying the window (x{m.factor:.3f} "

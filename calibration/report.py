@@ -517,6 +517,7 @@ def _effort_periods(cal: Calibration, lang: str = "en") -> str:
             p["observed"],
             p["simulated"],
             percent(p["utilisation"], 0, lang),
+            p.get("factor", 1.0),
         ]
         for m in cal.role_checks
         for p in m.periods
@@ -530,7 +531,7 @@ def _effort_periods(cal: Calibration, lang: str = "en") -> str:
         parts.append(table([w(f"col_{c}") for c in columns], rows))
     if checks:
         parts.append(f"<p>{esc(w('check_intro'))}</p>")
-        check_columns = ("role", "from", "to", "observed", "simulated", "utilisation")
+        check_columns = ("role", "from", "to", "observed", "simulated", "utilisation", "factor")
         parts.append(table([w(f"col_{c}") for c in check_columns], checks))
     return "".join(parts)
 

@@ -173,6 +173,8 @@ class FitStructure:
     """(stage, 'wait' | 'service' | 'sojourn') -> distribution family."""
     effort_boundaries: dict[str, tuple[float, ...]] = field(default_factory=dict)
     """Stage -> start days of its effort periods after the first (effort_periods.py)."""
+    touch_factors: dict[str, tuple[tuple[float, float, float], ...]] = field(default_factory=dict)
+    """Role -> (start day, end day, factor) of the periods the history matching moved."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ import yaml
 
 from calibration.commented_yaml import Path, dump
 from calibration.durations import PARAMETER_NAMES, DurationFit
-from calibration.effort_periods import EffortPeriod
+from calibration.effort_periods import EffortSegment, effort_segments
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, CalibrationError, RoleSpec, StageFit
@@ -300,22 +300,31 @@ class _Writer:
             spec = cal.roles[fit.role]
             if fit.service is not None:
                 k = effort.touch[name]
-                first = fit.periods[0] if fit.periods else None
-                service = fit.service if first is None else first.service
-                speed = effort.speed if first is None else first.speed
-                stage["effort_hours"], own = self._effort(path, service, k, spec, speed)
+                segments = effort_segments(
+                    fit.periods,
+                    effort.period_factors,
+                    fit.service,
+                    effort.speed,
+                    cal.window_start,
+                    cal.window_days,
+                )
+                first = segments[0]
+                stage["effort_hours"], own = self._effort(
+                    path, first.service, min(1.0, k * first.factor), spec, first.speed
+                )
                 self.note((*path, "effort_hours"), effort.explanation(name))
                 delays.extend(own)
-                if fit.periods:
+                if len(segments) > 1:
                     stage["effort_changes"] = [
-                        self._effort_change((*path, "effort_changes", i), p, k, spec)
-                        for i, p in enumerate(fit.periods[1:], start=0)
+                        self._effort_change((*path, "effort_changes", i), seg, k, spec)
+                        for i, seg in enumerate(segments[1:])
                     ]
                     self.note(
                         (*path, "effort_changes"),
-                        "the service time changed materially between periods (a change point "
-                        "or a staffing change): effort per period; the first period's is "
-                        "`effort_hours` (calibration/effort_periods.py)",
+                        "effort per period: the service time changed materially at a change "
+                        "point or a staffing change, or the replay of a period needed its own "
+                        "touch share; the first period's is `effort_hours` "
+                        "(calibration/effort_periods.py, history_match.py)",
                     )
             else:
                 stage["effort_hours"] = template.effort_hours.model_dump(mode="json", by_alias=True)
@@ -372,17 +381,19 @@ class _Writer:
         return effort, [{"name": OTHER_TIME, "duration_days": delay}]
 
     def _effort_change(
-        self, path: Path, period: EffortPeriod, k: float, spec: RoleSpec
+        self, path: Path, seg: EffortSegment, k: float, spec: RoleSpec
     ) -> dict[str, Any]:
         """One effort change: the period's effort (and its rest of the service time)."""
-        effort, delays = self._effort(path, period.service, k, spec, period.speed)
+        touch = min(1.0, k * seg.factor)
+        effort, delays = self._effort(path, seg.service, touch, spec, seg.speed)
+        moved = "" if seg.factor == 1.0 else f"; touch share x{seg.factor:.3f} (replay matched)"
         self.note(
             (*path, "date"),
-            f"period from {period.date}: n={period.service.n} visits started, "
-            f"{period.service.events} finished; mean service {period.service.mean_days:.3g} days",
+            f"period from {seg.date}: service fitted on n={seg.service.n} visits started, "
+            f"{seg.service.events} finished; mean service {seg.service.mean_days:.3g} days{moved}",
         )
-        change: dict[str, Any] = {"date": period.date.isoformat(), "effort_hours": effort}
-        if k < 1.0 - 1e-9:
+        change: dict[str, Any] = {"date": seg.date.isoformat(), "effort_hours": effort}
+        if k < 1.0 - 1e-9 or touch < 1.0 - 1e-9:
             change["external_delays"] = delays
         return change
 
