@@ -251,3 +251,36 @@ def test_the_role_warning_comes_in_english_and_welsh() -> None:
 def test_the_report_shows_the_replay_per_role_and_period(fitted) -> None:
     assert fitted.calibration.role_checks
     assert "open caseload, replay" in fitted.report_html
+
+
+def test_a_matched_period_factor_is_written_as_changes_and_back(fitted) -> None:
+    """The writer's schedule: a role's period factor (history matching per period) becomes an
+    effort change at the period's start and a change back at its end."""
+    import copy
+    import dataclasses
+
+    from calibration.effort_periods import effort_segments
+    from calibration.writer import render_scenario
+
+    cal = copy.copy(fitted.calibration)
+    fit = cal.stages["assessment"]
+    effort = cal.efforts["ds"]
+    start, end = fit.periods[1].start_day + 70.0, fit.periods[1].start_day + 140.0
+    segs = effort_segments(
+        fit.periods, [(start, end, 0.5)], fit.service, 1.0, cal.window_start, cal.window_days
+    )
+    assert [s.factor for s in segs] == [1.0, 1.0, 0.5, 1.0]
+    assert segs[1].service is segs[2].service is segs[3].service is fit.periods[1].service
+    cal.efforts = {
+        **cal.efforts,
+        "ds": dataclasses.replace(effort, period_factors=[(start, end, 0.5)]),
+    }
+    stage = render_scenario(cal)[0].stages["assessment"]
+    changes = stage.effort_changes
+    assert len(changes) == 3
+    k = effort.touch["assessment"]
+    halved = changes[1].effort_hours.mean() / changes[0].effort_hours.mean()
+    assert halved == pytest.approx(min(1.0, 0.5 * k) / k, rel=1e-4)  # 6 significant digits
+    # the rest of the service time becomes waiting on others in the halved period only
+    assert changes[1].external_delays and not changes[2].external_delays
+    assert changes[2].effort_hours.mean() == pytest.approx(changes[0].effort_hours.mean())
