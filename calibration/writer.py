@@ -599,7 +599,7 @@ def override_values(mapping: dict[str, Any]) -> dict[str, Any]:
             if key in source:
                 overrides[f"sources.{name}.{key}"] = source[key]
     for name, stage in mapping["stages"].items():
-        for key in ("effort_hours", "external_delays", "routing"):
+        for key in ("effort_hours", "external_delays", "routing", "effort_changes"):
             if key in stage:
                 overrides[f"stages.{name}.{key}"] = stage[key]
     return overrides

@@ -284,3 +284,21 @@ def test_a_matched_period_factor_is_written_as_changes_and_back(fitted) -> None:
     # the rest of the service time becomes waiting on others in the halved period only
     assert changes[1].external_delays and not changes[2].external_delays
     assert changes[2].effort_hours.mean() == pytest.approx(changes[0].effort_hours.mean())
+
+
+def test_bootstrap_sets_carry_each_period_effort(extract_dir) -> None:
+    f = _files(extract_dir)
+    result = calibrate_extract(
+        f["referrals"],
+        f["events"],
+        f["staffing"],
+        AS_OF,
+        template=load_scenario(SCENARIO),
+        with_report=False,
+        bootstrap=2,
+    )
+    main = result.scenario.stages["assessment"].effort_changes
+    for values in result.parameter_sets:
+        changes = values["stages.assessment.effort_changes"]
+        assert [c["date"] for c in changes] == [c.date.isoformat() for c in main]
+        assert changes[0]["effort_hours"]["mean"] == pytest.approx(AFTER, rel=0.25)
