@@ -17,10 +17,12 @@ stays as fitted: raising the work share lowers the ``other_elapsed_time`` delay 
 same amount, so the time in service is unchanged and only who is busy changes.
 
 Then every *period* (the spans between staffing changes and arrival change points) is
-checked separately: a role whose replay misses the observed caseload of a period by more
-than ``MISS_TOLERANCE``, or whose replayed utilisation reaches 1 in a period, gets one
-warning line. One effort per stage cannot follow an effort that itself changed between
-periods; the warning says where that shows.
+matched separately where it needs to be: a period whose replay misses the observed
+caseload beyond chance gets its own factor (``_match_periods``; the stage's service time
+per period is ``effort_periods.py``'s). Last, each period is checked: a role whose replay
+misses the observed caseload of a period by more than ``MISS_TOLERANCE``, or whose
+replayed utilisation reaches 1 in a period, gets one warning line (words from
+``calibration/text``).
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ class RoleMatch:
     observed: float
     simulated: float
     at_bound: str | None = None
+    """'low' or 'high': the search stopped at a bound (``warnings`` says which in words)."""
     period_factors: list[tuple[float, float, float]] = field(default_factory=list)
     """(start day, end day, factor) of the periods matched on their own (``_match_periods``)."""
-    """'low' or 'high': the search stopped at a bound (``warnings`` says which in words)."""
     periods: list[dict[str, Any]] = field(default_factory=list)
 
     @property
