@@ -361,6 +361,7 @@ def _match_periods(
                 sim, _ = _simulate(replay(render(), extract, weeks=b), seed)
                 return float(sum(sim[s] for s in m.stages)[a:b].mean()) - target
 
+            effort.period_factors = list(kept)
             if not _beyond_chance(render(), extract, m.stages, a, b, target, seed):
                 continue
             first = gap(1.0)
@@ -369,9 +370,47 @@ def _match_periods(
             if bound is None and abs(math.log(g)) > math.log1p(MATERIAL_CHANGE):
                 kept.append((start, end, g))
                 moved = True
-        effort.period_factors = kept
+        effort.period_factors = list(kept)
+        if kept:  # the role's one factor was matched with these periods in: match it again
+            kept = _rematch_rest(m, effort, kept, observed, extract, render, seed)
         m.period_factors = kept
     return render() if moved else current
+
+
+def _rematch_rest(
+    m: RoleMatch,
+    effort: Any,
+    kept: list[tuple[float, float, float]],
+    observed: np.ndarray,
+    extract: Extract,
+    render: Any,
+    seed: int,
+) -> list[tuple[float, float, float]]:
+    """The role's one factor, matched again on the weeks *outside* the periods that got
+    their own (those were part of the first match and pulled it their way); the periods'
+    own touch shares stay as matched. Updates ``m.factor`` and returns the periods' factors
+    relative to the new one."""
+    own = np.zeros(len(observed), dtype=bool)
+    for start, end, _ in kept:
+        own[round(start / DAYS_PER_WEEK) : math.ceil(end / DAYS_PER_WEEK)] = True
+    if own.all():
+        return kept
+    target = float(observed[~own].mean())
+    base = dict(effort.touch)
+
+    def gap(h: float) -> float:
+        effort.touch = {s: min(1.0, t * h) for s, t in base.items()}
+        effort.period_factors = [(a, b, g / h) for a, b, g in kept]
+        sim, _ = _simulate(replay(render(), extract), seed)
+        return float(sum(sim[s] for s in m.stages)[~own].mean()) - target
+
+    tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
+    high = min(HIGH, 1.0 / max(base[s] for s in m.stages))
+    h, _ = _search(gap, gap(1.0), high, tol)
+    effort.touch = {s: min(1.0, t * h) for s, t in base.items()}
+    effort.period_factors = [(a, b, g / h) for a, b, g in kept]
+    m.factor *= h
+    return list(effort.period_factors)
 
 
 def warnings(matches: list[RoleMatch], lang: str = "en") -> list[str]:

@@ -302,3 +302,38 @@ def test_bootstrap_sets_carry_each_period_effort(extract_dir) -> None:
         changes = values["stages.assessment.effort_changes"]
         assert [c["date"] for c in changes] == [c.date.isoformat() for c in main]
         assert changes[0]["effort_hours"]["mean"] == pytest.approx(AFTER, rel=0.25)
+
+
+def test_a_touch_share_change_is_matched_per_period(tmp_path) -> None:
+    """The same 2 days in service throughout, but from the uplift 1.8 days of it are work
+    (was 1): only the queues show it. Per-period history matching recovers both periods'
+    effort within 10%, and the role's one factor is matched again without that period."""
+    data = as_mapping(load_scenario(SCENARIO))
+    data["sources"]["complaints"].update(modifiers=[], rate_per_week=10.0)
+    data["sources"]["reporting_line"]["rate_per_week"] = 1.0
+    rest = {
+        "name": "other_elapsed_time",
+        "duration_days": {"dist": "gamma", "mean": 1.0, "cv": 0.8},
+    }
+    stage = data["stages"]["assessment"]
+    stage["external_delays"] = [rest]
+    stage["effort_changes"] = [
+        {
+            "date": "2024-03-01",
+            "effort_hours": {"dist": "gamma", "mean": 1.8 * BEFORE, "cv": 0.8},
+            "external_delays": [{**rest, "duration_days": {**rest["duration_days"], "mean": 0.2}}],
+        }
+    ]
+    truth = scenario_from_mapping(data, "touch")
+    synthesise(truth, 3.0, AS_OF).write(tmp_path)
+    f = _files(tmp_path)
+    result = calibrate_extract(
+        f["referrals"], f["events"], f["staffing"], AS_OF, template=truth, with_report=False
+    )
+    fitted = result.scenario.stages["assessment"]
+    assert fitted.effort_hours.mean() == pytest.approx(BEFORE, rel=0.10)
+    (change,) = fitted.effort_changes
+    assert abs((change.date - dt.date(2024, 3, 1)).days) <= 7
+    assert change.effort_hours.mean() == pytest.approx(1.8 * BEFORE, rel=0.10)
+    (check,) = result.calibration.role_checks
+    assert check.period_factors and not [w for w in result.calibration.warnings if "ds" in w]
