@@ -44,6 +44,8 @@ from model.scenario import CATEGORIES, PRIORITIES, Scenario, StaffingChange, day
 if TYPE_CHECKING:
     import pandas as pd
 
+    from model.scenario import Stage
+
 
 @dataclass
 class ReplicationResult:
@@ -198,7 +200,8 @@ class UnitModel:
         )
         return runtime
 
-    def _delay_matchers(self, stage) -> list[tuple]:
+    def _delay_matchers(self, stage: Stage) -> list[tuple]:
+        """(matches(case), probability) of each of a stage's external delays."""
         return [
             (condition_matcher(d.when, self.source_names), d.probability)
             for d in stage.external_delays
