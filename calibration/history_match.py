@@ -361,10 +361,12 @@ def _match_periods(
                 sim, _ = _simulate(replay(render(), extract, weeks=b), seed)
                 return float(sum(sim[s] for s in m.stages)[a:b].mean()) - target
 
+            first = gap(1.0)  # cheap test first (4 replications, common random numbers)
+            if abs(first) <= MISS_TOLERANCE * max(target, 1.0):
+                continue
             effort.period_factors = list(kept)
             if not _beyond_chance(render(), extract, m.stages, a, b, target, seed):
                 continue
-            first = gap(1.0)
             tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
             g, bound = _search(gap, first, high, tol)
             if bound is None and abs(math.log(g)) > math.log1p(MATERIAL_CHANGE):
