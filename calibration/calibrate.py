@@ -34,6 +34,7 @@ from calibration.effort import (
     derive_role_effort,
     template_touch_share,
 )
+from calibration.effort_periods import boundaries_of, candidate_spans, stage_periods
 from calibration.extract import Extract
 from calibration.mixes import (
     MixFit,
@@ -59,6 +60,7 @@ from calibration.types import (
     StageFit,
 )
 from calibration.wording import Message, Share
+from model.engine.sources import DAYS_PER_WEEK
 from model.scenario import Role, Scenario
 
 
@@ -379,7 +381,12 @@ def fit_extract(
             problems.append(exc.args[0])
     if problems:
         raise CalibrationError(problems)
+    if structure is not None:  # a bootstrap refit keeps the matched periods' factors
+        for role, factors in structure.touch_factors.items():
+            if role in efforts:
+                efforts[role].period_factors = list(factors)
 
+    _effort_periods(extract, settings, stages, roles, arrivals, all_visits, structure)
     fitted_structure = structure or FitStructure(
         arrivals={s: f.structure for s, f in arrivals.items()},
         mixes={s: m.structure for s, m in mixes.items()},
@@ -390,6 +397,7 @@ def fit_extract(
             for kind, fit in (("wait", f.wait), ("service", f.service), ("sojourn", f.sojourn))
             if fit is not None
         },
+        effort_boundaries={s: boundaries_of(f.periods) for s, f in stages.items() if f.periods},
     )
     return Calibration(
         settings=settings,
@@ -413,6 +421,53 @@ def fit_extract(
         template=template,
         structure=fitted_structure,
     )
+
+
+def _effort_periods(
+    extract: Extract,
+    settings: CalibrationSettings,
+    stages: dict[str, StageFit],
+    roles: dict[str, RoleSpec],
+    arrivals: dict[str, ArrivalFit],
+    all_visits: pd.DataFrame,
+    structure: FitStructure | None,
+) -> None:
+    """Each staffed stage's effort periods, where its service time changed materially at a
+    staffing change or an arrival change point (``effort_periods.py``)."""
+    window = extract.window_days
+    cuts: set[float] = set()
+    found: set[float] = set()  # estimated change dates: the effort change may lie near them
+    if extract.staffing is not None:
+        cuts.update(float(d) for d in extract.staffing["from_day"] if 0 < d < window)
+    for fit in arrivals.values():
+        if fit.change is not None:
+            day = float((fit.change.date - extract.window_start).days)
+            if 0 < day < window:
+                cuts.add(day)
+                if not fit.change.known:
+                    found.add(round(day / DAYS_PER_WEEK) * DAYS_PER_WEEK)
+    spans = candidate_spans(sorted(cuts), window)
+    exact = {round(d / DAYS_PER_WEEK) * DAYS_PER_WEEK for d in cuts} - found
+    movable = frozenset(a for a, _ in spans if a in found and a not in exact)
+    for name, fit in stages.items():
+        if fit.role is None or fit.service is None:
+            continue
+        given = None if structure is None else structure.effort_boundaries.get(name, ())
+        if given == () or (given is None and len(spans) < 2):
+            continue
+        fit.periods, fit.period_candidates = stage_periods(
+            name,
+            all_visits.loc[all_visits["stage"] == name],
+            spans,
+            extract.window_start,
+            window,
+            fit.service.chosen.family,
+            roles[fit.role].history if fit.role in roles else None,
+            settings.confidence,
+            settings.alpha,
+            given,
+            movable,
+        )
 
 
 def _fixed_touch_shares(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -109,6 +109,9 @@ class RoleEffort:
     to staff-hours at this rate, so a part-timer's slower cases are not counted as more
     work and then slowed again by the engine (the fractional-FTE double slowing)."""
     server_days: float = 0.0
+    period_factors: list[tuple[float, float, float]] = field(default_factory=list)
+    """(start day, end day, factor): periods whose touch shares the history matching moved
+    by ``factor`` on top of ``touch`` (``history_match.py``, per period)."""
 
     def explanation(self, stage: str) -> str:
         rate = "" if self.speed == 1.0 else f" at the role's mean rate {self.speed:.3f} per person"

@@ -17,22 +17,27 @@ stays as fitted: raising the work share lowers the ``other_elapsed_time`` delay 
 same amount, so the time in service is unchanged and only who is busy changes.
 
 Then every *period* (the spans between staffing changes and arrival change points) is
-checked separately: a role whose replay misses the observed caseload of a period by more
-than ``MISS_TOLERANCE``, or whose replayed utilisation reaches 1 in a period, gets one
-warning line. One effort per stage cannot follow an effort that itself changed between
-periods; the warning says where that shows.
+matched separately where it needs to be: a period whose replay misses the observed
+caseload beyond chance gets its own factor (``_match_periods``; the stage's service time
+per period is ``effort_periods.py``'s). Last, each period is checked: a role whose replay
+misses the observed caseload of a period by more than ``MISS_TOLERANCE``, or whose
+replayed utilisation reaches 1 in a period, gets one warning line (words from
+``calibration/text``).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
+from calibration.effort_periods import MATERIAL_CHANGE, period_weeks
 from calibration.extract import Extract
 from calibration.types import Calibration
 from calibration.wording import Message, Num, Share
@@ -50,7 +55,6 @@ TOLERANCE_CASES, TOLERANCE_SHARE = 0.5, 0.03
 LOW, HIGH = 0.25, 4.0
 MISS_TOLERANCE = 0.25
 """A period's replayed mean caseload further than this from the observed one is a miss."""
-MIN_PERIOD_WEEKS = 4
 
 
 @dataclass
@@ -62,6 +66,9 @@ class RoleMatch:
     observed: float
     simulated: float
     at_bound: str | None = None
+    """'low' or 'high': the search stopped at a bound (``warnings`` says which in words)."""
+    period_factors: list[tuple[float, float, float]] = field(default_factory=list)
+    """(start day, end day, factor) of the periods matched on their own (``_match_periods``)."""
     periods: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -91,25 +98,37 @@ def with_touch(scenario: Scenario, seed_touch: dict[str, float], factor: float) 
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for stage, t in seed_touch.items():
         spec = data["stages"][stage]
-        new = min(1.0, t * factor)
-        spec["effort_hours"] = _scaled(spec["effort_hours"], new / t)
-        delays = []
-        for d in spec.get("external_delays", []):
-            if d["name"] == OTHER_TIME and t < 1.0:
-                rest = (1.0 - new) / (1.0 - t)
-                if rest <= 1e-6:
-                    continue
-                d = {**d, "duration_days": _scaled(d["duration_days"], rest)}
-            delays.append(d)
-        spec["external_delays"] = delays
+        # the stage's own effort and every period's (effort_changes) move together
+        for part in [spec, *spec.get("effort_changes", [])]:
+            _retouch(part, t, min(1.0, t * factor))
     return scenario_from_mapping(data, "history-match")
 
 
-def replay(scenario: Scenario, extract: Extract) -> Scenario:
+def _retouch(spec: dict[str, Any], t: float, new: float) -> None:
+    """Effort times new / t; the rest of the service time times (1 - new) / (1 - t)."""
+    spec["effort_hours"] = _scaled(spec["effort_hours"], new / t)
+    if "external_delays" not in spec:
+        return  # an effort change that keeps the stage's delays
+    delays = []
+    for d in spec["external_delays"]:
+        if d["name"] == OTHER_TIME and t < 1.0:
+            rest = (1.0 - new) / (1.0 - t)
+            if rest <= 1e-6:
+                continue
+            d = {**d, "duration_days": _scaled(d["duration_days"], rest)}
+        delays.append(d)
+    spec["external_delays"] = delays
+
+
+def replay(scenario: Scenario, extract: Extract, weeks: int | None = None) -> Scenario:
+    """The scenario from the window start, empty, over the window's whole weeks (or the
+    first ``weeks`` of them)."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if weeks is None:
+        weeks = math.floor(extract.window_days / DAYS_PER_WEEK)
     data.update(
         start_date=extract.window_start.isoformat(),
-        horizon_years=math.floor(extract.window_days / DAYS_PER_WEEK) * DAYS_PER_WEEK / 365.0,
+        horizon_years=weeks * DAYS_PER_WEEK / 365.0,
         warmup_days=0,
         initial_backlog=[],
     )
@@ -153,17 +172,7 @@ def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int,
             day = (fit.change.date - extract.window_start).days
             if 0 < day < extract.window_days:
                 cuts.add(float(day))
-    weeks = sorted({round(c / DAYS_PER_WEEK) for c in cuts} | {0, n_weeks})
-    spans = []
-    for a, b in itertools.pairwise(weeks):
-        if spans and b - a < MIN_PERIOD_WEEKS:
-            spans[-1] = (spans[-1][0], b)
-        elif b - a >= 1:
-            spans.append((a, b))
-    if len(spans) > 1 and spans[0][1] - spans[0][0] < MIN_PERIOD_WEEKS:
-        spans[1] = (spans[0][0], spans[1][1])
-        spans.pop(0)
-    return spans
+    return period_weeks(sorted(cuts), n_weeks)
 
 
 def match_history(
@@ -199,36 +208,12 @@ def match_history(
 
         high = min(HIGH, 1.0 / max(touch.values()))
         tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
-        bound = None
-        f = 1.0
         first = gap(1.0) if search else 0.0
-        if abs(first) > tol:
-            # bracket on log f from the seed's side, then bisect until within tolerance
-            if first > 0:
-                lo, hi = math.log(LOW), 0.0
-                outer = gap(LOW)
-                if outer > 0:
-                    f, bound = LOW, Message("fit_messages.bound_low")
-            else:
-                lo, hi = 0.0, math.log(max(high, 1.0))
-                outer = gap(math.exp(hi)) if hi > 0 else first
-                if outer < 0:
-                    f = math.exp(hi)
-                    bound = Message("fit_messages.bound_high")
-            if bound is None:
-                for _ in range(ROUNDS):
-                    mid = (lo + hi) / 2
-                    value = gap(math.exp(mid))
-                    if abs(value) <= tol:
-                        lo = hi = mid
-                        break
-                    if value > 0:
-                        hi = mid
-                    else:
-                        lo = mid
-                f = math.exp((lo + hi) / 2)
+        f, bound = _search(gap, first, high, tol)
         current = with_touch(current, touch, f)
         matches.append(RoleMatch(role, stages, touch, f, target, math.nan, bound))
+    if search:
+        current = _match_periods(current, extract, cal, matches, spans, ends, seed)
     sim, util = _simulate(replay(current, extract), seed)
     for m in matches:
         observed = observed_open(extract, m.stages, ends).astype(float)
@@ -242,13 +227,196 @@ def match_history(
                     "observed": float(observed[a:b].mean()),
                     "simulated": float(simulated[a:b].mean()),
                     "utilisation": _nanmean(util[m.role][a:b]) if m.role in util else math.nan,
+                    "factor": next(
+                        (g for s, _, g in m.period_factors if s == DAYS_PER_WEEK * a), 1.0
+                    ),
                 }
             )
     return current, matches
 
 
-def warnings(matches: list[RoleMatch]) -> list[str]:
-    """One line per role whose replay is overloaded or misses a period's caseload."""
+def _search(gap, first: float, high: float, tol: float) -> tuple[float, str | None]:
+    """The factor whose replay matches (``gap`` = simulated - observed caseload, rising with
+    the factor), by bracketing on log f from 1 and bisecting; with the bound it stopped at."""
+    if abs(first) <= tol:
+        return 1.0, None
+    if first > 0:
+        lo, hi = math.log(LOW), 0.0
+        if gap(LOW) > 0:
+            return LOW, "low"  # too long even at a quarter effort
+    else:
+        lo, hi = 0.0, math.log(max(high, 1.0))
+        outer = gap(math.exp(hi)) if hi > 0 else first
+        if outer < 0:
+            return math.exp(hi), "high"  # too short even with all service time as work
+    for _ in range(ROUNDS):
+        mid = (lo + hi) / 2
+        value = gap(math.exp(mid))
+        if abs(value) <= tol:
+            return math.exp(mid), None
+        if value > 0:
+            hi = mid
+        else:
+            lo = mid
+    return math.exp((lo + hi) / 2), None
+
+
+CHECK_REPLICATIONS = 8
+"""Replications of the check that decides whether a period is matched on its own."""
+
+
+def _beyond_chance(
+    scenario: Scenario,
+    extract: Extract,
+    stages: list[str],
+    a: int,
+    b: int,
+    target: float,
+    seed: int,
+) -> bool:
+    """Whether the observed mean caseload of weeks [a, b) misses the replay by more than
+    ``MISS_TOLERANCE`` *and* lies outside the replay's 95% prediction interval for one
+    realisation (t on ``CHECK_REPLICATIONS`` replications): the history is one realisation,
+    and a busy queue's caseload wanders far from its mean by chance alone, so matching every
+    miss would fit noise."""
+    results = run_replications(
+        replay(scenario, extract, weeks=b), replications=CHECK_REPLICATIONS, seed=seed
+    )
+    labels = results.replications[0].labels["backlog_waiting"]
+    columns = [labels.index(s) for s in stages]
+    means = np.array(
+        [
+            (r.series["backlog_waiting"] + r.series["backlog_in_progress"])[a:b, columns]
+            .sum(axis=1)
+            .mean()
+            for r in results.replications
+        ]
+    )
+    n = len(means)
+    half = stats.t.ppf(0.975, n - 1) * means.std(ddof=1) * math.sqrt(1 + 1 / n)
+    miss = abs(target - means.mean())
+    return miss > MISS_TOLERANCE * max(target, 1.0) and miss > half
+
+
+def _matched(cal: Calibration, matches: list[RoleMatch]) -> Calibration:
+    """A copy of the calibration with the matched touch shares (to render periods from)."""
+    out = copy.copy(cal)
+    out.efforts = dict(cal.efforts)
+    for m in matches:
+        effort = cal.efforts[m.role]
+        out.efforts[m.role] = dataclasses.replace(
+            effort, touch={**effort.touch, **m.touch}, period_factors=[]
+        )
+    return out
+
+
+def _match_periods(
+    current: Scenario,
+    extract: Extract,
+    cal: Calibration,
+    matches: list[RoleMatch],
+    spans: list[tuple[int, int]],
+    ends: np.ndarray,
+    seed: int,
+) -> Scenario:
+    """History matching per period: where one touch share per role leaves a period's replay
+    more than ``MISS_TOLERANCE`` from the observed caseload, that period gets its own factor
+    on the role's touch shares, found as the whole window's was (the replay stops at the
+    period's end; earlier periods as already matched). A factor is kept only when it brings
+    the period within tolerance without reaching a bound and moves the touch share by more
+    than ``MATERIAL_CHANGE``; otherwise the role keeps one value there and the check warns."""
+    from calibration.writer import scenario_mapping  # the writer renders the schedule
+
+    matched = _matched(cal, matches)
+    n_weeks = len(ends)
+
+    def render() -> Scenario:
+        mapping, _, _ = scenario_mapping(matched)
+        return scenario_from_mapping(mapping, "history-match")
+
+    moved = False
+    for m in matches:
+        effort = matched.efforts[m.role]
+        observed = observed_open(extract, m.stages, ends).astype(float)
+        high = min(HIGH, 1.0 / max(effort.touch[s] for s in m.stages))
+        kept: list[tuple[float, float, float]] = []
+        for a, b in spans:
+            target = float(observed[a:b].mean())
+            start = DAYS_PER_WEEK * a
+            end = extract.window_days if b == n_weeks else DAYS_PER_WEEK * b
+
+            def gap(
+                g: float,
+                a=a,
+                b=b,
+                start=start,
+                end=end,
+                target=target,
+                m=m,
+                kept=kept,
+                effort=effort,
+            ):
+                effort.period_factors = [*kept, (start, end, g)]
+                sim, _ = _simulate(replay(render(), extract, weeks=b), seed)
+                return float(sum(sim[s] for s in m.stages)[a:b].mean()) - target
+
+            first = gap(1.0)  # cheap test first (4 replications, common random numbers)
+            if abs(first) <= MISS_TOLERANCE * max(target, 1.0):
+                continue
+            effort.period_factors = list(kept)
+            if not _beyond_chance(render(), extract, m.stages, a, b, target, seed):
+                continue
+            tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
+            g, bound = _search(gap, first, high, tol)
+            if bound is None and abs(math.log(g)) > math.log1p(MATERIAL_CHANGE):
+                kept.append((start, end, g))
+                moved = True
+        effort.period_factors = list(kept)
+        if kept:  # the role's one factor was matched with these periods in: match it again
+            kept = _rematch_rest(m, effort, kept, observed, extract, render, seed)
+        m.period_factors = kept
+    return render() if moved else current
+
+
+def _rematch_rest(
+    m: RoleMatch,
+    effort: Any,
+    kept: list[tuple[float, float, float]],
+    observed: np.ndarray,
+    extract: Extract,
+    render: Any,
+    seed: int,
+) -> list[tuple[float, float, float]]:
+    """The role's one factor, matched again on the weeks *outside* the periods that got
+    their own (those were part of the first match and pulled it their way); the periods'
+    own touch shares stay as matched. Updates ``m.factor`` and returns the periods' factors
+    relative to the new one."""
+    own = np.zeros(len(observed), dtype=bool)
+    for start, end, _ in kept:
+        own[round(start / DAYS_PER_WEEK) : math.ceil(end / DAYS_PER_WEEK)] = True
+    if own.all():
+        return kept
+    target = float(observed[~own].mean())
+    base = dict(effort.touch)
+
+    def gap(h: float) -> float:
+        effort.touch = {s: min(1.0, t * h) for s, t in base.items()}
+        effort.period_factors = [(a, b, g / h) for a, b, g in kept]
+        sim, _ = _simulate(replay(render(), extract), seed)
+        return float(sum(sim[s] for s in m.stages)[~own].mean()) - target
+
+    tol = max(TOLERANCE_CASES, TOLERANCE_SHARE * target)
+    high = min(HIGH, 1.0 / max(base[s] for s in m.stages))
+    h, _ = _search(gap, gap(1.0), high, tol)
+    effort.touch = {s: min(1.0, t * h) for s, t in base.items()}
+    effort.period_factors = [(a, b, g / h) for a, b, g in kept]
+    m.factor *= h
+    return list(effort.period_factors)
+
+
+def warnings(matches: list[RoleMatch]) -> list[Message]:
+    """One line per role whose replay is overloaded or misses a period's caseload, as
+    catalogue messages so a Welsh page can render them in Welsh."""
     lines = []
     for m in matches:
         busy = [p for p in m.periods if p["utilisation"] >= 0.995]
@@ -277,7 +445,7 @@ def warnings(matches: list[RoleMatch]) -> list[str]:
                 )
             )
         if m.at_bound:
-            parts.append(m.at_bound)
+            parts.append(Message(f"fit_messages.bound_{m.at_bound}"))
         if parts:
             lines.append(Message("fit_messages.role_warning", role=m.role, parts=parts))
     return lines
@@ -302,8 +470,11 @@ def refit_with_matches(
         shares.update(m.touch)
     settings = cal.settings.model_copy(update={"touch_shares": shares})
     refit = fit_extract(extract, settings, template)
+    factors = {m.role: tuple(m.period_factors) for m in matches if m.period_factors}
+    refit.structure = dataclasses.replace(refit.structure, touch_factors=factors)
     for m in matches:
         effort = refit.efforts[m.role]
+        effort.period_factors = list(m.period_factors)
         for stage in m.stages:
             effort.basis[stage] = Message(
                 "fit_messages.basis_matched",
@@ -313,4 +484,5 @@ def refit_with_matches(
                 observed=f"{m.observed:.1f}",
             )
     refit.warnings.extend(warnings(matches))
+    refit.role_checks = matches
     return refit

@@ -116,6 +116,7 @@ def fit_and_match(
             scenario, extract, calibration, calibration.settings.seed, search=False
         )
         calibration.warnings.extend(history_warnings(checked))
+        calibration.role_checks = checked
         calibration.warnings.append(
             Message(
                 "fit_messages.assumed_no_staffing"

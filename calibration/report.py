@@ -11,6 +11,7 @@ Only aggregates are shown: no referral is identifiable from it.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import math
@@ -23,6 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from calibration.arrivals import ArrivalFit
 from calibration.durations import DurationFit
+from calibration.effort_periods import MATERIAL_CHANGE
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, StageFit
@@ -521,6 +523,67 @@ def _effort(cal: Calibration, lang: str = "en") -> str:
         for stage, share in e.touch.items()
     ]
     parts.append(table([w(f"col_{c}") for c in ("stage", "role", "touch", "basis")], stage_rows))
+    parts.append(_effort_periods(cal, lang))
+    return "".join(parts)
+
+
+def _effort_periods(cal: Calibration, lang: str = "en") -> str:
+    """Effort per period: each candidate period's service time and effort, and whether the
+    scenario changes the effort there (calibration/effort_periods.py)."""
+
+    def w(key: str, **fields: object) -> str:
+        return text(lang, f"effort_periods.{key}", **fields)
+
+    rows = []
+    for name, fit in cal.stages.items():
+        if fit.role is None or fit.service is None or name not in cal.efforts[fit.role].touch:
+            continue
+        effort = cal.efforts[fit.role]
+        touch, hours = effort.touch[name], cal.roles[fit.role].hours_per_day
+        written = {p.start_day for p in fit.periods}
+        shown = fit.periods or fit.period_candidates
+        for i, p in enumerate(shown):
+            end = cal.window_start + dt.timedelta(days=round(p.end_day))
+            mean = p.service.chosen.mean
+            if fit.periods:
+                verdict = w("own") if p.start_day in written else w("merged")
+            else:
+                verdict = w("one")
+            rows.append(
+                [
+                    name,
+                    long_date(p.date if i else cal.window_start, lang),
+                    long_date(end, lang),
+                    p.service.n,
+                    "-" if mean is None else _with_ci(mean, lang),
+                    p.effort_mean(touch, hours),
+                    verdict,
+                ]
+            )
+    checks = [
+        [
+            m.role,
+            long_date(p["from"], lang),
+            long_date(p["to"], lang),
+            p["observed"],
+            p["simulated"],
+            percent(p["utilisation"], 0, lang),
+            p.get("factor", 1.0),
+        ]
+        for m in cal.role_checks
+        for p in m.periods
+    ]
+    if not rows and not checks:
+        return ""
+    columns = ("stage", "from", "to", "started", "service", "effort", "written")
+    intro = w("intro", material=percent(MATERIAL_CHANGE, 0, lang))
+    parts = [f"<h3>{esc(w('title'))}</h3><p>{esc(intro)}</p>"]
+    if rows:
+        parts.append(table([w(f"col_{c}") for c in columns], rows))
+    if checks:
+        parts.append(f"<p>{esc(w('check_intro'))}</p>")
+        check_columns = ("role", "from", "to", "observed", "simulated", "utilisation", "factor")
+        parts.append(table([w(f"col_{c}") for c in check_columns], checks))
     return "".join(parts)
 
 

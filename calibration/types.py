@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from calibration.arrivals import ArrivalFit, ArrivalSettings, ArrivalStructure
 from calibration.durations import DurationFit
 from calibration.effort import FteHistory, RoleEffort
+from calibration.effort_periods import EffortPeriod
 from calibration.mixes import MixFit, MixStructure, RoutingFit, RoutingStructure
 from calibration.structure import BacklogGroup, EntryStage
 from calibration.wording import Message, catalogue
@@ -195,6 +196,10 @@ class FitStructure:
     routing: dict[str, RoutingStructure]
     families: dict[tuple[str, str], str]
     """(stage, 'wait' | 'service' | 'sojourn') -> distribution family."""
+    effort_boundaries: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """Stage -> start days of its effort periods after the first (effort_periods.py)."""
+    touch_factors: dict[str, tuple[tuple[float, float, float], ...]] = field(default_factory=dict)
+    """Role -> (start day, end day, factor) of the periods the history matching moved."""
 
 
 @dataclass
@@ -236,6 +241,10 @@ class StageFit:
     routing: RoutingFit | None
     case_days: float
     notes: list[str] = field(default_factory=list)
+    periods: list[EffortPeriod] = field(default_factory=list)
+    """Effort periods where the service time changed materially (empty: one effort)."""
+    period_candidates: list[EffortPeriod] = field(default_factory=list)
+    """Each candidate period's own service-time fit (shown in the report)."""
 
 
 @dataclass
@@ -262,6 +271,9 @@ class Calibration:
     backlog: list[BacklogGroup]
     template: Scenario | None
     structure: FitStructure
+    role_checks: list[Any] = field(default_factory=list)
+    """The replay's check of each role, period by period (``history_match.RoleMatch``): the
+    report's table and the warnings in either language (``history_match.warnings``)."""
 
     @property
     def sources(self) -> list[str]:

@@ -21,6 +21,7 @@ import yaml
 
 from calibration.commented_yaml import Path, dump
 from calibration.durations import PARAMETER_NAMES, DurationFit
+from calibration.effort_periods import EffortSegment, effort_segments
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, CalibrationError, RoleSpec, StageFit
@@ -300,28 +301,31 @@ class _Writer:
             spec = cal.roles[fit.role]
             if fit.service is not None:
                 k = effort.touch[name]
-                rate = "" if effort.speed == 1.0 else f" x mean rate {effort.speed:.3f}"
-                text = (
-                    f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x service"
+                segments = effort_segments(
+                    fit.periods,
+                    effort.period_factors,
+                    fit.service,
+                    effort.speed,
+                    cal.window_start,
+                    cal.window_days,
                 )
-                scale = k * spec.hours_per_day * effort.speed
-                stage["effort_hours"] = self.distribution(
-                    (*path, "effort_hours"), fit.service, scale, text
+                first = segments[0]
+                stage["effort_hours"], own = self._effort(
+                    path, first.service, min(1.0, k * first.factor), spec, first.speed
                 )
                 self.note((*path, "effort_hours"), effort.explanation(name))
-                if k < 1.0 - 1e-9:
-                    delay_path: Path = (*path, "external_delays", 0)
-                    delay = self.distribution(
-                        (*delay_path, "duration_days"),
-                        fit.service,
-                        1.0 - k,
-                        f"derived: (1 - touch share {k:.3f}) x service",
-                    )
-                    self._keep_spread(path, stage["effort_hours"], delay, k)
-                    delays.append({"name": OTHER_TIME, "duration_days": delay})
+                delays.extend(own)
+                if len(segments) > 1:
+                    stage["effort_changes"] = [
+                        self._effort_change((*path, "effort_changes", i), seg, k, spec)
+                        for i, seg in enumerate(segments[1:])
+                    ]
                     self.note(
-                        (*delay_path, "name"),
-                        "the rest of the service time: waiting on others, holding no staff",
+                        (*path, "effort_changes"),
+                        "effort per period: the service time changed materially at a change "
+                        "point or a staffing change, or the replay of a period needed its own "
+                        "touch share; the first period's is `effort_hours` "
+                        "(calibration/effort_periods.py, history_match.py)",
                     )
             else:
                 stage["effort_hours"] = template.effort_hours.model_dump(mode="json", by_alias=True)
@@ -351,6 +355,48 @@ class _Writer:
             stage["external_delays"] = delays
         stage["routing"] = self.routing(name, fit)
         return stage
+
+    def _effort(
+        self, path: Path, service: DurationFit, k: float, spec: RoleSpec, speed: float
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Effort hours from a service-time fit, and the rest as ``other_elapsed_time``."""
+        rate = "" if speed == 1.0 else f" x mean rate {speed:.3f}"
+        text = f"derived: touch share {k:.3f} x {spec.hours_per_day:.2f} h/day{rate} x service"
+        effort = self.distribution(
+            (*path, "effort_hours"), service, k * spec.hours_per_day * speed, text
+        )
+        if k >= 1.0 - 1e-9:
+            return effort, []
+        delay_path: Path = (*path, "external_delays", 0)
+        delay = self.distribution(
+            (*delay_path, "duration_days"),
+            service,
+            1.0 - k,
+            f"derived: (1 - touch share {k:.3f}) x service",
+        )
+        self._keep_spread(path, effort, delay, k)
+        self.note(
+            (*delay_path, "name"),
+            "the rest of the service time: waiting on others, holding no staff",
+        )
+        return effort, [{"name": OTHER_TIME, "duration_days": delay}]
+
+    def _effort_change(
+        self, path: Path, seg: EffortSegment, k: float, spec: RoleSpec
+    ) -> dict[str, Any]:
+        """One effort change: the period's effort (and its rest of the service time)."""
+        touch = min(1.0, k * seg.factor)
+        effort, delays = self._effort(path, seg.service, touch, spec, seg.speed)
+        moved = "" if seg.factor == 1.0 else f"; touch share x{seg.factor:.3f} (replay matched)"
+        self.note(
+            (*path, "date"),
+            f"period from {seg.date}: service fitted on n={seg.service.n} visits started, "
+            f"{seg.service.events} finished; mean service {seg.service.mean_days:.3g} days{moved}",
+        )
+        change: dict[str, Any] = {"date": seg.date.isoformat(), "effort_hours": effort}
+        if k < 1.0 - 1e-9 or touch < 1.0 - 1e-9:
+            change["external_delays"] = delays
+        return change
 
     def _template_delays(self, path: Path, fit: StageFit) -> list[dict[str, Any]]:
         assert fit.template is not None
@@ -586,7 +632,7 @@ def override_values(mapping: dict[str, Any]) -> dict[str, Any]:
             if key in source:
                 overrides[f"sources.{name}.{key}"] = source[key]
     for name, stage in mapping["stages"].items():
-        for key in ("effort_hours", "external_delays", "routing"):
+        for key in ("effort_hours", "external_delays", "routing", "effort_changes"):
             if key in stage:
                 overrides[f"stages.{name}.{key}"] = stage[key]
     return overrides

@@ -19,6 +19,7 @@ A case's life in a stage:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from array import array
@@ -29,6 +30,7 @@ import numpy as np
 import simpy
 from simpy.events import Event, Timeout
 
+from model.engine.effort_schedule import EffortSchedule, build_schedule
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
 from model.engine.resume import Resumed, backlog_mix, resume_open_case
@@ -41,6 +43,8 @@ from model.scenario import CATEGORIES, PRIORITIES, Scenario, StaffingChange, day
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from model.scenario import Stage
 
 
 @dataclass
@@ -67,6 +71,7 @@ class _StageRuntime:
     delays: list[tuple]  # (matches(case) -> bool, probability)
     fifo: bool
     precedence: int
+    schedule: EffortSchedule | None = None  # effort_changes by date (effort_schedule.py)
 
 
 def change_effective_day(scenario: Scenario, role_name: str, change: StaffingChange) -> float:
@@ -169,7 +174,7 @@ class UnitModel:
     def _make_stage(self, name: str, index: int, group_sizes: dict[str, int]) -> _StageRuntime:
         stage = self.scenario.stages[name]
         role_index = -1 if stage.role is None else self.role_names.index(stage.role)
-        return _StageRuntime(
+        runtime = _StageRuntime(
             name=name,
             index=index,
             pool=None if stage.role is None else self.pools[role_index],
@@ -177,13 +182,30 @@ class UnitModel:
             slots=self.slots.get(stage.role) if stage.holds_caseload else None,
             draws=StageDraws(self.streams, name, stage, group_sizes, self._lives),
             routes=RouteTable(stage.routing, self.source_names),
-            delays=[
-                (condition_matcher(d.when, self.source_names), d.probability)
-                for d in stage.external_delays
-            ],
+            delays=self._delay_matchers(stage),
             fifo=stage.discipline == "fifo",
             precedence=stage.precedence,
         )
+        runtime.schedule = build_schedule(
+            self.scenario,
+            name,
+            runtime,
+            runtime.draws,
+            self.streams,
+            group_sizes,
+            self._lives,
+            lambda period, draws: dataclasses.replace(
+                runtime, draws=draws, delays=self._delay_matchers(period), schedule=None
+            ),
+        )
+        return runtime
+
+    def _delay_matchers(self, stage: Stage) -> list[tuple]:
+        """(matches(case), probability) of each of a stage's external delays."""
+        return [
+            (condition_matcher(d.when, self.source_names), d.probability)
+            for d in stage.external_delays
+        ]
 
     def _schedule_staffing(self, role: str, pool: StaffPool, slots: CaseloadSlots | None) -> None:
         def apply(fte: float) -> None:
@@ -279,6 +301,9 @@ class UnitModel:
     def _work(self, case: Case, effort_share: float, rank: int | None) -> None:
         """Ask the stage's role for the case's effort (or move on if nobody works it)."""
         stage = case.runtime
+        if stage.schedule is not None:  # the effort in force now (model.engine.effort_schedule)
+            stage = case.runtime = stage.schedule.at(self.env._now)
+            case.draws = stage.draws.group(case.group)
         visit = case.visit
         if stage.pool is not None:
             hours = case.draws.effort.get(case.index, visit.visit_no) * effort_share
@@ -368,7 +393,9 @@ class UnitModel:
         self, stage: _StageRuntime, case: Case, age: float, rng: np.random.Generator
     ) -> Resumed:
         """Remaining work and delays of an open case ``age`` days into service (resume.py)."""
-        spec = self.scenario.stages[stage.name]
+        if stage.schedule is not None:  # the effort in force at the start
+            stage = stage.schedule.at(0.0)
+        spec = stage.draws.stage
         role = None if spec.role is None else self.scenario.roles[spec.role]
         delays = [
             (d.duration_days, probability)

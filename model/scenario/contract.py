@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from typing import Annotated, Literal
 
@@ -469,6 +470,36 @@ class ExternalDelay(StrictModel):
     duration_days: Distribution = Field(description="How long the wait lasts (days).")
 
 
+MAX_EFFORT_CHANGES = 100
+"""Most effort changes of one stage. Basis: assumption; a stage's effort changes with a
+go-live, a new way of working or an uplift, a few times in a decade, not a hundred."""
+
+
+class EffortChange(StrictModel):
+    """A stage's effort (and optionally its external delays) from a date on.
+
+    A go-live that brings a different kind of case, or a new way of working; dated like a
+    staffing change (``Role.staffing_plan``)."""
+
+    date: Date = Field(
+        description="Date the new effort applies from: a visit whose effort is drawn on or "
+        "after it (when it asks the role for work: on entering a stage without caseload, when "
+        "its caseload slot is granted otherwise) takes it. A date before the start date applies "
+        "from the start."
+    )
+    effort_hours: Distribution = Field(
+        description="Staff time one case needs from the date (hours of casework)."
+    )
+    external_delays: list[ExternalDelay] | None = Field(
+        default=None,
+        max_length=50,
+        description="The stage's external delays for visits from the date (how the service "
+        "time splits into work and waiting on others, its touch share, may change too); "
+        "default: the stage's own `external_delays` are kept.",
+    )
+    note: str = Field(default="", description="Why (e.g. 'mobile monitoring go-live').")
+
+
 class RoutingRule(StrictModel):
     """Routes for the cases matching `when` (the first matching rule wins)."""
 
@@ -533,6 +564,13 @@ class Stage(StrictModel):
         description="Waits after the work, in order, holding no staff.",
     )
     routing: Routing = Field(description="Where cases go next.")
+    effort_changes: list[EffortChange] = Field(
+        default_factory=list,
+        max_length=MAX_EFFORT_CHANGES,
+        description="Changes of `effort_hours` (and optionally `external_delays`) from given "
+        "dates, in date order (see MAX_EFFORT_CHANGES); before the first, `effort_hours` and "
+        "`external_delays` apply (docs/model.md, 'Effort that changes over time').",
+    )
 
     @model_validator(mode="after")
     def _role_and_effort(self) -> Stage:
@@ -540,7 +578,32 @@ class Stage(StrictModel):
             raise ValueError("a stage needs both `role` and `effort_hours`, or neither")
         if self.holds_caseload and self.role is None:
             raise ValueError("`holds_caseload` needs a `role`")
+        if self.effort_changes and self.role is None:
+            raise ValueError("`effort_changes` needs a `role` (a stage nobody works has no effort)")
+        dates = [change.date for change in self.effort_changes]
+        if any(b <= a for a, b in itertools.pairwise(dates)):
+            raise ValueError("`effort_changes` dates must be in order, each after the one before")
         return self
+
+    def at(self, when: dt.date) -> Stage:
+        """The stage as it is on ``when``: the effort (and delays) of the last change on or
+        before it; the stage itself when none applies (no copy)."""
+        current = None
+        for change in self.effort_changes:
+            if change.date <= when:
+                current = change
+        if current is None:
+            return self
+        delays = (
+            self.external_delays if current.external_delays is None else current.external_delays
+        )
+        return self.model_copy(
+            update={
+                "effort_hours": current.effort_hours,
+                "external_delays": delays,
+                "effort_changes": [],
+            }
+        )
 
 
 class BacklogEntry(StrictModel):
@@ -985,6 +1048,9 @@ class Scenario(StrictModel):
             for fixed in ("category", "apsp", "priority"):
                 if entry.get(fixed) is None:
                     entry.pop(fixed, None)  # attributes from the mix: hashes stay as before
+        for stage in data["stages"].values():
+            if not stage.get("effort_changes"):
+                stage.pop("effort_changes", None)  # no effort changes: hashes stay as before
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -28,7 +28,10 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
         "Rate modifiers (`type: ...`)",
         [s.StepModifier, s.RampModifier, s.LogisticModifier, s.SeasonalModifier],
     ),
-    ("Stages and routing", [s.Stage, s.ExternalDelay, s.Routing, s.RoutingRule, s.Condition]),
+    (
+        "Stages and routing",
+        [s.Stage, s.EffortChange, s.ExternalDelay, s.Routing, s.RoutingRule, s.Condition],
+    ),
     ("Open caseload at the start", [s.BacklogEntry]),
     (
         "Service targets (`kind: ...`)",
