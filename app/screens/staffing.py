@@ -24,7 +24,7 @@ import streamlit as st
 
 from app import charts, runs, state, ui, views
 from app import staffing_words as words
-from app.i18n import catalogue, current_language, percent, t
+from app.i18n import current_language, percent, t
 from model import formats
 from model.replications import meets
 from model.scenario import Scenario, ScenarioError
@@ -272,8 +272,7 @@ def _option_from_compare(options: list[str]) -> str:
 def _option_label(option: str) -> str:
     if option == NO_OPTION:
         return t("staffing_page.no_option")
-    stem = option.removesuffix(".yaml")
-    return catalogue(_lang()).get(f"staffing_page.scenario_names.{stem}", stem.replace("_", " "))
+    return views.scenario_title(state.load_shipped(option))  # its title in this language
 
 
 def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.View:
