@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import state
+from app import browser_store, state
 from app.levers import Lever, moved
 
 SCENARIO_PARAM = "scenario"
@@ -34,7 +34,8 @@ SAVED_KEY = "state:saved"
 MAX_SAVED = 10
 MAX_NAME = 60
 MAX_SAVED_CHARS = 8000
-"""Saved settings travel in the address: a few, with short names, in a bounded string."""
+"""Saved settings (in the browser, or in an older address): a few, with short names, in a
+bounded string."""
 
 
 def encode(origin: state.Origin, values: dict[str, Any]) -> dict[str, str]:
@@ -166,17 +167,26 @@ def saved() -> list[dict[str, str]]:
 
 
 def keep_saved_in_address() -> None:
-    """Every run: the saved settings stay in the address (so a refresh keeps them)."""
-    items = saved()
-    if items:
-        st.query_params[SAVED_PARAM] = json.dumps(items, ensure_ascii=False)
-    elif SAVED_PARAM in st.query_params:
+    """Every run (from app/Home.py): keep the named settings in the visitor's browser
+    (``app.browser_store``). The first run that hears from the browser merges its list
+    with this session's; every later run writes the session's list back.
+
+    The list is no longer written into the page's address: the address is the link to
+    one result, to bookmark or send, and a visitor's own list of names should not travel
+    with it. An older address that still holds ``saved=`` is read once (restore_once) and
+    its names join the browser's list."""
+    stored = browser_store.sync(saved())
+    if stored is not None:
+        merged = browser_store.merge(read_saved(stored), saved(), MAX_SAVED)
+        st.session_state[SAVED_KEY] = merged
+    if SAVED_PARAM in st.query_params:
         del st.query_params[SAVED_PARAM]
 
 
 def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:
     """Keep the current settings under ``name`` (replacing one of the same name); False
-    for an upload, which cannot be named in an address."""
+    for an upload, which cannot be named in an address. Call it from a button's
+    callback, so that the same run hands the new list to the browser."""
     params = encode(origin, values)
     name = name.strip()[:MAX_NAME]
     if not params or not name:
@@ -184,7 +194,6 @@ def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:
     items = [item for item in saved() if item["name"] != name]
     items.append({"name": name, SCENARIO_PARAM: "", SEED_PARAM: "", SET_PARAM: "", **params})
     st.session_state[SAVED_KEY] = items[-MAX_SAVED:]
-    keep_saved_in_address()
     return True
 
 

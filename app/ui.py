@@ -95,7 +95,7 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
 /* An unexpected error links to nothing outside (no "Ask Google", "Ask ChatGPT"). */
 [data-testid="stException"] a[href^="http"] { display: none !important; }
 /* The page-setup script takes no room. */
-.st-key-acu_setup { display: none !important; }
+.st-key-acu_setup, .st-key-acu_store { display: none !important; }
 </style>
 """
 

@@ -188,17 +188,24 @@ def changes_section() -> None:
 SAVE_NAME_KEY = "widget:save_name"
 
 
+def _save() -> None:
+    """The Save button's callback: it runs before the page, so the same run hands the new
+    list to the browser (``app.browser_store``)."""
+    name = str(st.session_state.get(SAVE_NAME_KEY) or "")
+    if name.strip():
+        share.save(name, state.origin(), state.lever_values())
+
+
 def saved_section() -> None:
-    """Name the current settings and keep them in the page's address (they survive a
-    refresh and travel with a bookmark; nothing is stored on the server), or go back to
+    """Name the current settings and keep them in this browser (they survive a refresh,
+    a new tab and a later visit; nothing is stored on the server), or go back to
     settings saved before."""
     with st.expander(t("share.saved_title")):
         st.caption(t("share.saved_help"))
         left, right = st.columns(2)
         with left:
-            name = st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
-            if st.button(t("share.save_button"), key="widget:save") and name.strip():
-                share.save(name, state.origin(), state.lever_values())
+            st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
+            st.button(t("share.save_button"), key="widget:save", on_click=_save)
         items = share.saved()
         with right:
             if items:
