@@ -1,6 +1,6 @@
 // Streamlit's own English words in the chosen language (see app/streamlit_words.py).
 // window.__acuWords holds this page's tables: {lang, exact, slots, months, weekdays,
-// initials, date, month_year, month_value}. Everything changed is remembered, so a page
+// initials, date, day, month_year, month_value}. Everything changed is remembered, so a page
 // switched back to English gets Streamlit's words back exactly.
 (() => {
   const ATTRIBUTES = ["aria-label", "title", "placeholder", "aria-valuetext",
@@ -23,6 +23,8 @@
     return {
       us: new RegExp(`^${W}, ${M} (\\d{1,2}), (\\d{4})$`),
       gb: new RegExp(`^${W},? (\\d{1,2}) ${M},? (\\d{4})$`),
+      usDay: new RegExp(`^${M} (\\d{1,2}), (\\d{4})$`),
+      gbDay: new RegExp(`^(\\d{1,2}) ${M},? (\\d{4})$`),
       monthYear: new RegExp(`^${M} (\\d{4})$`),
       monthValue: new RegExp(`^(\\d{1,2}) – ${M}$`),
       weekday: new RegExp(`^${W}\\b`),
@@ -37,6 +39,10 @@
       if (m) return fill(c.date, {w: c.weekdays[m[1]], m: c.months[m[2]], d: m[3], y: m[4]});
       m = re.gb.exec(s);
       if (m) return fill(c.date, {w: c.weekdays[m[1]], d: m[2], m: c.months[m[3]], y: m[4]});
+      m = re.usDay.exec(s);
+      if (m) return fill(c.day, {m: c.months[m[1]], d: m[2], y: m[3]});
+      m = re.gbDay.exec(s);
+      if (m) return fill(c.day, {d: m[1], m: c.months[m[2]], y: m[3]});
       m = re.monthYear.exec(s);
       if (m) return fill(c.month_year, {m: c.months[m[1]], y: m[2]});
       m = re.monthValue.exec(s);

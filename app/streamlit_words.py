@@ -226,6 +226,7 @@ def config(lang: str) -> dict:
         "date": t(
             "streamlit.calendar_date", lang=lang, weekday="{w}", day="{d}", month="{m}", year="{y}"
         ),
+        "day": t("streamlit.calendar_day", lang=lang, day="{d}", month="{m}", year="{y}"),
         "month_year": t("streamlit.month_year", lang=lang, month="{m}", year="{y}"),
         "month_value": t("streamlit.month_value", lang=lang, n="{n}", month="{m}"),
     }

@@ -9,6 +9,7 @@ so nothing depends on seeing the chart (or its colours).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -137,6 +138,26 @@ def language_switch() -> str:
         horizontal=True,
     )
     return lang
+
+
+def choice_key(key: str, default: Any) -> str:
+    """The widget key, for this language, of a select box or multiselect whose option
+    labels change with the language.
+
+    Streamlit 1.67 knows a keyed select box by its key, and after a change of language
+    it hands back the *old label* as the value (a multiselect drops the choices whose
+    labels it no longer finds). So each language has its own widget, seeded from the
+    choice kept under ``state:<key>`` (or ``default``); pass the widget's value to
+    :func:`keep_choice` after drawing it."""
+    widget = f"{key}:{current_language()}"
+    if widget not in st.session_state:
+        st.session_state[widget] = st.session_state.get(f"state:{key}", default)
+    return widget
+
+
+def keep_choice(key: str, value: Any) -> None:
+    """Remember a choice across languages (see :func:`choice_key`)."""
+    st.session_state[f"state:{key}"] = value
 
 
 def heading(page: str) -> None:

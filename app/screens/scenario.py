@@ -9,12 +9,13 @@ import streamlit as st
 
 from app import runs, share, state, ui, views
 from app.changes import changed_rows, lever_label, origin_text
-from app.i18n import name, number, t
+from app.i18n import current_language, name, number, t
 from app.levers import GROUPS, Lever
 from model.replications import default_workers
 from model.scenario import MonitoringSource, Scenario, ScenarioError
 
 UPLOADED = "__uploaded__"
+PICK_KEY = "widget:pick"
 UPLOAD_SEEN_KEY = "state:upload_seen"
 WORKERS_WIDGET = "widget:workers"
 
@@ -70,15 +71,20 @@ def choose_section() -> None:
             return t("scenario.uploaded_option", file=where.file)
         return views.scenario_title(state.load_shipped(option))
 
+    # One widget per language: a change of language changes every option's label, and
+    # Streamlit 1.67 would hand back the old label as the value (see ui.choice_key).
+    key = f"{PICK_KEY}:{current_language()}"
+
     def picked() -> None:
-        choice = st.session_state["widget:pick"]
-        if choice != UPLOADED:
+        choice = st.session_state[key]
+        if choice != UPLOADED and choice in files:
             state.choose_shipped(choice)
 
-    st.session_state["widget:pick"] = current
+    st.session_state[key] = current
     left, right = st.columns(2)
+    labels = {option: label(option) for option in options}  # in this run's language
     left.selectbox(
-        t("scenario.pick"), options, key="widget:pick", format_func=label, on_change=picked
+        t("scenario.pick"), options, key=key, format_func=labels.__getitem__, on_change=picked
     )
     upload = right.file_uploader(
         t("scenario.upload"),

@@ -156,7 +156,7 @@ def test_welsh_scenario_page_shows_the_welsh_title_and_description():
     go(at, "scenario")
     assert any(plain(BASELINE.title_cy) in m.value for m in at.markdown)
     assert any(plain(BASELINE.description_cy) in c.value for c in at.caption)
-    assert BASELINE.title_cy in at.selectbox(key="widget:pick").options
+    assert BASELINE.title_cy in at.selectbox(key="widget:pick:cy").options
 
 
 # ----------------------------------------------------------------------- user text is plain
