@@ -54,10 +54,13 @@ def main() -> None:
     ui.language_switch()
     ui.page_setup()
     share.restore_once()
-    share.keep_saved_in_address()
     st.sidebar.caption(t("app.sidebar_note"))
     runs.warm_up(state.workers())
-    navigation.run()
+    try:
+        navigation.run()
+    finally:
+        # Last: the browser's answer (a rerun) must not land while the page is drawn.
+        share.keep_saved_in_address()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ list in an address: names and known settings, never run unseen).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -44,21 +45,29 @@ export default function (component) {
 _component = st.components.v2.component("acu_saved_store", js=SCRIPT)
 
 
-def sync(items: list[dict[str, str]]) -> str | None:
-    """Mount the store once this run (in a hidden sidebar container). Before the
-    browser's list has been read, write nothing and return it (``None`` until the
-    browser has answered, as in AppTest); afterwards write ``items`` and return ``None``."""
+def sync(items: list[dict[str, str]], heard: Callable[[str], None]) -> None:
+    """Mount the store (once a run, in a hidden sidebar container, after the page: its
+    first answer makes a rerun, which must not land while a page is being drawn; widgets
+    drawn in a cut-short first run came back with their lowest values).
+
+    Until the browser's list has been read, nothing is written (``write`` is null); the
+    browser's answer reaches ``heard`` (the stored JSON text) in a callback, before the
+    next run draws the page, so that run already lists the names. Afterwards every run
+    writes ``items``. In AppTest, with no browser, nothing is ever heard."""
+
+    def answered() -> None:
+        if st.session_state.get(LOADED_KEY):
+            return
+        value = st.session_state.get(COMPONENT_KEY)
+        stored = value.get("stored") if isinstance(value, dict) else None
+        if isinstance(stored, str):
+            st.session_state[LOADED_KEY] = True
+            heard(stored)
+
     loaded = bool(st.session_state.get(LOADED_KEY))
     data = {"key": STORAGE_KEY, "write": json.dumps(items, ensure_ascii=False) if loaded else None}
     with st.sidebar.container(key="acu_store"):
-        result = _component(key=COMPONENT_KEY, data=data, on_stored_change=lambda: None)
-    if loaded:
-        return None
-    stored = getattr(result, "stored", None)
-    if isinstance(stored, str):
-        st.session_state[LOADED_KEY] = True
-        return stored
-    return None
+        _component(key=COMPONENT_KEY, data=data, on_stored_change=answered)
 
 
 def merge(stored: list[dict[str, str]], current: list[dict[str, str]], limit: int) -> list:

@@ -166,27 +166,29 @@ def saved() -> list[dict[str, str]]:
     return list(st.session_state.get(SAVED_KEY) or [])
 
 
+def _heard(stored: str) -> None:
+    """The browser's list, heard once a session: merged with this session's."""
+    st.session_state[SAVED_KEY] = browser_store.merge(read_saved(stored), saved(), MAX_SAVED)
+
+
 def keep_saved_in_address() -> None:
-    """Every run (from app/Home.py): keep the named settings in the visitor's browser
-    (``app.browser_store``). The first run that hears from the browser merges its list
-    with this session's; every later run writes the session's list back.
+    """Every run (from app/Home.py, after the page): keep the named settings in the
+    visitor's browser (``app.browser_store``). The browser's list is merged with this
+    session's once; every later run writes the session's list back.
 
     The list is no longer written into the page's address: the address is the link to
     one result, to bookmark or send, and a visitor's own list of names should not travel
     with it. An older address that still holds ``saved=`` is read once (restore_once) and
     its names join the browser's list."""
-    stored = browser_store.sync(saved())
-    if stored is not None:
-        merged = browser_store.merge(read_saved(stored), saved(), MAX_SAVED)
-        st.session_state[SAVED_KEY] = merged
+    browser_store.sync(saved(), _heard)
     if SAVED_PARAM in st.query_params:
         del st.query_params[SAVED_PARAM]
 
 
 def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:
     """Keep the current settings under ``name`` (replacing one of the same name); False
-    for an upload, which cannot be named in an address. Call it from a button's
-    callback, so that the same run hands the new list to the browser."""
+    for an upload, which cannot be named in an address. The next run hands the new
+    list to the browser (``app.browser_store``)."""
     params = encode(origin, values)
     name = name.strip()[:MAX_NAME]
     if not params or not name:

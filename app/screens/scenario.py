@@ -194,14 +194,6 @@ def changes_section() -> None:
 SAVE_NAME_KEY = "widget:save_name"
 
 
-def _save() -> None:
-    """The Save button's callback: it runs before the page, so the same run hands the new
-    list to the browser (``app.browser_store``)."""
-    name = str(st.session_state.get(SAVE_NAME_KEY) or "")
-    if name.strip():
-        share.save(name, state.origin(), state.lever_values())
-
-
 def saved_section() -> None:
     """Name the current settings and keep them in this browser (they survive a refresh,
     a new tab and a later visit; nothing is stored on the server), or go back to
@@ -210,8 +202,12 @@ def saved_section() -> None:
         st.caption(t("share.saved_help"))
         left, right = st.columns(2)
         with left:
-            st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
-            st.button(t("share.save_button"), key="widget:save", on_click=_save)
+            name = st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
+            # Saved here, after the levers above have taken the widgets' values (a button
+            # callback would run before that); the rerun hands the list to the browser.
+            if st.button(t("share.save_button"), key="widget:save") and name.strip():
+                share.save(name, state.origin(), state.lever_values())
+                st.rerun()
         items = share.saved()
         with right:
             if items:

@@ -176,6 +176,7 @@ SHOWN_WORDS = """() => {
 """Every line of visible text (without icon names), every label, title, placeholder and
 value text a screen reader reads, and the descriptions that labels point to."""
 SAVED_KEY = "acusim.saved-settings.v1"
+SCAN_TRIES = 20
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOCAL_SCHEMES = {"data", "blob", "about"}
 
@@ -605,10 +606,15 @@ def test_phone_width_legends_and_labels_do_not_overlap(browser: Browser, app_url
 
 def scan_welsh(page: Page, where: str, found: dict[str, list[str]]) -> None:
     """Streamlit's built-in English and English catalogue lines left on a Welsh page."""
-    page.wait_for_timeout(300)  # the page's word script runs 30 ms after the last change
-    english = streamlit_english_on_page(page) + english_on_page(page)
-    if english:
-        found[where] = english
+    idle(page)
+    # Streamlit draws a page in stages and the page's word script follows each within
+    # 30 ms: what counts is what stays, so look again for a few seconds before reporting.
+    for _ in range(SCAN_TRIES):
+        english = streamlit_english_on_page(page) + english_on_page(page)
+        if not english:
+            return
+        page.wait_for_timeout(250)
+    found[where] = english
 
 
 def open_select(page: Page, label: str, typed: str = "") -> None:
@@ -677,7 +683,9 @@ def test_welsh_widgets_opened_show_no_streamlit_english(visit: Visit) -> None:
     # Back in English, Streamlit's own words return (nothing stays Welsh).
     choose_language(page, "en")
     go_to(page, "scenario")
-    expect(page.get_by_text("Browse files", exact=True).first).to_be_visible()
+    uploader = page.locator("[data-testid=stFileUploaderDropzone]").first
+    expect(uploader.get_by_role("button", name="Upload", exact=True)).to_be_visible()
+    expect(uploader.get_by_text("10MB per file • YAML, YML", exact=True)).to_be_visible()
     expect(page.get_by_role("combobox", name=EN["scenario.pick"])).to_have_attribute(
         "placeholder", "Choose an option"
     )
