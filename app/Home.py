@@ -54,13 +54,10 @@ def main() -> None:
     ui.language_switch()
     ui.page_setup()
     share.restore_once()
+    share.keep_saved_in_address()
     st.sidebar.caption(t("app.sidebar_note"))
     runs.warm_up(state.workers())
-    try:
-        navigation.run()
-    finally:
-        # Last: the browser's answer (a rerun) must not land while the page is drawn.
-        share.keep_saved_in_address()
+    navigation.run()
 
 
 if __name__ == "__main__":

@@ -172,17 +172,21 @@ def _heard(stored: str) -> None:
 
 
 def keep_saved_in_address() -> None:
-    """Every run (from app/Home.py, after the page): keep the named settings in the
-    visitor's browser (``app.browser_store``). The browser's list is merged with this
-    session's once; every later run writes the session's list back.
-
-    The list is no longer written into the page's address: the address is the link to
-    one result, to bookmark or send, and a visitor's own list of names should not travel
-    with it. An older address that still holds ``saved=`` is read once (restore_once) and
-    its names join the browser's list."""
-    browser_store.sync(saved(), _heard)
+    """Every run (from app/Home.py): the named settings are no longer kept in the page's
+    address (they live in the visitor's browser, :func:`keep_saved_in_browser`): the
+    address is the link to one result, to bookmark or send, and a visitor's own list of
+    names should not travel with it. An older address that still holds ``saved=`` has
+    been read once (:func:`restore_once`) and its names join the browser's list; here
+    the parameter is dropped."""
     if SAVED_PARAM in st.query_params:
         del st.query_params[SAVED_PARAM]
+
+
+def keep_saved_in_browser() -> None:
+    """Last thing on the Scenario page (the only page that lists or saves named
+    settings): hand the list to the visitor's browser and, once a session, hear the
+    browser's list (``app.browser_store``; merged with this session's)."""
+    browser_store.sync(saved(), _heard, MAX_SAVED)
 
 
 def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:

@@ -247,3 +247,4 @@ levers_section(base)
 changes_section()
 saved_section()
 run_section(top)
+share.keep_saved_in_browser()  # last: the browser's first answer makes a rerun
