@@ -569,18 +569,23 @@ def test_welsh_pages_speak_welsh_and_pass_axe(visit: Visit) -> None:
     assert found == {}
 
 
-def test_phone_width_legends_and_labels_do_not_overlap(browser: Browser, app_url: str) -> None:
-    """At 390 px: no legend overlaps its axis title, every plot keeps a usable width, the
-    verdict is there, and axe-core is clean."""
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_phone_width_legends_and_labels_do_not_overlap(
+    browser: Browser, app_url: str, lang: str
+) -> None:
+    """At 390 px, in both languages: no legend overlaps its axis title, every plot keeps a
+    usable width, the verdict is there, nothing is wider than the screen, and axe-core
+    is clean."""
     context = browser.new_context(viewport=PHONE)
     context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
-        page.goto(f"{app_url}/{shared_address(9)}")
+        page.goto(f"{app_url}/{shared_address(9, lang)}")
         expect(page.locator(".js-plotly-plot:has(.main-svg)")).to_have_count(
             N_CHARTS, timeout=RUN_MS
         )
-        expect(page.get_by_role("heading", name=EN["verdict.title"])).to_be_visible()
+        title = catalogue(lang)["verdict.title"]
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
         idle(page)
         overlaps = page.evaluate(
             """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((chart, i) => {
@@ -599,6 +604,15 @@ def test_phone_width_legends_and_labels_do_not_overlap(browser: Browser, app_url
             })"""
         )
         assert overlaps == []
+        wider = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid=stMain] *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                    && !e.closest('[data-testid=stDataFrame], .js-plotly-plot, table'))
+                .filter(e => getComputedStyle(e).visibility !== 'hidden')
+                .slice(0, 5).map(e => (e.dataset.testid || e.tagName) + ': '
+                    + (e.innerText || '').slice(0, 40))"""
+        )
+        assert wider == []
         assert axe_problems(page) == []
     finally:
         context.close()
