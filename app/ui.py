@@ -175,10 +175,12 @@ def section(text: str, level: int = 2) -> None:
 def estimate_card(
     label: str, est: Estimate, digits: int = 1, as_percent: bool = False, help: str = ""
 ) -> None:
-    """A headline figure with its interval and number of replications underneath."""
+    """A headline figure with its interval and number of replications underneath. The
+    headline figures are counts, durations and shares: the interval's words stop at 0
+    (and at 100% for a share)."""
     with st.container(border=True):
         st.metric(label, fmt(est.mean, digits, as_percent), help=help or None)
-        st.caption(ci_text(est, digits, as_percent))
+        st.caption(ci_text(est, digits, as_percent, (0.0, 1.0 if as_percent else None)))
 
 
 def chart_block(
