@@ -562,8 +562,7 @@ def test_welsh_pages_speak_welsh_and_pass_axe(visit: Visit) -> None:
         idle(page)
         assert page.evaluate("document.documentElement.lang") == "cy", name
         problems = axe_problems(page)
-        english = english_on_page(page) if name in MY_PAGES else []
-        english += streamlit_english_on_page(page)
+        english = lasting_english(page, catalogue_too=name in MY_PAGES)
         if problems or english:
             found[name] = problems + english
     assert found == {}
@@ -618,17 +617,25 @@ def test_phone_width_legends_and_labels_do_not_overlap(
         context.close()
 
 
+def lasting_english(page: Page, catalogue_too: bool = True) -> list[str]:
+    """Streamlit's built-in English (and English catalogue lines) that stay on a Welsh
+    page. Streamlit draws a page in stages and the page's word script follows each
+    within 30 ms: what counts is what stays, so look again for a few seconds."""
+    idle(page)
+    for _ in range(SCAN_TRIES):
+        english = streamlit_english_on_page(page)
+        english += english_on_page(page) if catalogue_too else []
+        if not english:
+            break
+        page.wait_for_timeout(250)
+    return english
+
+
 def scan_welsh(page: Page, where: str, found: dict[str, list[str]]) -> None:
     """Streamlit's built-in English and English catalogue lines left on a Welsh page."""
-    idle(page)
-    # Streamlit draws a page in stages and the page's word script follows each within
-    # 30 ms: what counts is what stays, so look again for a few seconds before reporting.
-    for _ in range(SCAN_TRIES):
-        english = streamlit_english_on_page(page) + english_on_page(page)
-        if not english:
-            return
-        page.wait_for_timeout(250)
-    found[where] = english
+    english = lasting_english(page)
+    if english:
+        found[where] = english
 
 
 def open_select(page: Page, label: str, typed: str = "") -> None:
