@@ -20,15 +20,30 @@ def fmt(value: float, digits: int = 1, as_percent: bool = False) -> str:
     return percent(value, digits) if as_percent else number(value, digits)
 
 
-def ci_text(est: Estimate, digits: int = 1, as_percent: bool = False) -> str:
-    """``95% CI 3.1–4.2; n = 20`` (or 'no interval' when there are too few values)."""
+def ci_text(
+    est: Estimate,
+    digits: int = 1,
+    as_percent: bool = False,
+    limits: tuple[float | None, float | None] = (None, None),
+) -> str:
+    """``95% CI 3.1–4.2; n = 20`` (or 'no interval' when there are too few values).
+
+    ``limits`` are the quantity's natural bounds (0 for a count or a duration, 0 and 1
+    for a share): a normal interval from a few runs can pass them ("-3.1%", "-0.6 days"),
+    which means nothing to a reader, so the words stop there (as the verdict does)."""
     if est.n < 2 or math.isnan(est.ci_low):
         return t("ui.no_ci", n=est.n)
+    low, high = est.ci_low, est.ci_high
+    floor, ceiling = limits
+    if floor is not None:
+        low, high = max(low, floor), max(high, floor)
+    if ceiling is not None:
+        low, high = min(low, ceiling), min(high, ceiling)
     return t(
         "ui.ci",
         level=level(),
-        low=fmt(est.ci_low, digits, as_percent),
-        high=fmt(est.ci_high, digits, as_percent),
+        low=fmt(low, digits, as_percent),
+        high=fmt(high, digits, as_percent),
         n=est.n,
     )
 

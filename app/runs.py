@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 import streamlit as st
 
 from app.i18n import t
+from app.views import scenario_title
 from model.replications import RunResults, process_pool, run_replications
 from model.scenario import Scenario, with_overrides
 
@@ -81,7 +82,8 @@ def _cached(content_hash: str, seed: int, _scenario: Scenario, _workers: int, _l
 
 def run(scenario: Scenario, workers: int) -> RunResults:
     """All replications of a scenario (from the cache if it was run before)."""
-    label = t("run.progress", scenario=scenario.name, n=scenario.replications)
+    # The scenario's title in the reader's language, not its file name.
+    label = t("run.progress", scenario=scenario_title(scenario), n=scenario.replications)
     results = _cached(scenario.content_hash(), scenario.seed, scenario, workers, label)
     st.session_state.setdefault(DONE_KEY, set()).add(run_key(scenario))
     return results

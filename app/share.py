@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import state
+from app import browser_store, state
 from app.levers import Lever, moved
 
 SCENARIO_PARAM = "scenario"
@@ -34,7 +34,8 @@ SAVED_KEY = "state:saved"
 MAX_SAVED = 10
 MAX_NAME = 60
 MAX_SAVED_CHARS = 8000
-"""Saved settings travel in the address: a few, with short names, in a bounded string."""
+"""Saved settings (in the browser, or in an older address): a few, with short names, in a
+bounded string."""
 
 
 def encode(origin: state.Origin, values: dict[str, Any]) -> dict[str, str]:
@@ -165,18 +166,33 @@ def saved() -> list[dict[str, str]]:
     return list(st.session_state.get(SAVED_KEY) or [])
 
 
+def _heard(stored: str) -> None:
+    """The browser's list, heard once a session: merged with this session's."""
+    st.session_state[SAVED_KEY] = browser_store.merge(read_saved(stored), saved(), MAX_SAVED)
+
+
 def keep_saved_in_address() -> None:
-    """Every run: the saved settings stay in the address (so a refresh keeps them)."""
-    items = saved()
-    if items:
-        st.query_params[SAVED_PARAM] = json.dumps(items, ensure_ascii=False)
-    elif SAVED_PARAM in st.query_params:
+    """Every run (from app/Home.py): the named settings are no longer kept in the page's
+    address (they live in the visitor's browser, :func:`keep_saved_in_browser`): the
+    address is the link to one result, to bookmark or send, and a visitor's own list of
+    names should not travel with it. An older address that still holds ``saved=`` has
+    been read once (:func:`restore_once`) and its names join the browser's list; here
+    the parameter is dropped."""
+    if SAVED_PARAM in st.query_params:
         del st.query_params[SAVED_PARAM]
+
+
+def keep_saved_in_browser() -> None:
+    """Last thing on the Scenario page (the only page that lists or saves named
+    settings): hand the list to the visitor's browser and, once a session, hear the
+    browser's list (``app.browser_store``; merged with this session's)."""
+    browser_store.sync(saved(), _heard, MAX_SAVED)
 
 
 def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:
     """Keep the current settings under ``name`` (replacing one of the same name); False
-    for an upload, which cannot be named in an address."""
+    for an upload, which cannot be named in an address. The next run hands the new
+    list to the browser (``app.browser_store``)."""
     params = encode(origin, values)
     name = name.strip()[:MAX_NAME]
     if not params or not name:
@@ -184,7 +200,6 @@ def save(name: str, origin: state.Origin, values: dict[str, Any]) -> bool:
     items = [item for item in saved() if item["name"] != name]
     items.append({"name": name, SCENARIO_PARAM: "", SEED_PARAM: "", SET_PARAM: "", **params})
     st.session_state[SAVED_KEY] = items[-MAX_SAVED:]
-    keep_saved_in_address()
     return True
 
 

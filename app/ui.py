@@ -9,12 +9,13 @@ so nothing depends on seeing the chart (or its colours).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import state
+from app import state, streamlit_words
 from app.chart_images import figure_svg, local_browser
 from app.formatting import ci_text as ci_text
 from app.formatting import date_text as date_text
@@ -54,6 +55,8 @@ def plotly_config(key: str) -> dict:
                     # plotly.js 2 and 3 spell the button's tooltip differently
                     "Download plot as a png": t("a11y.modebar_png"),
                     "Download plot as a PNG": t("a11y.modebar_png"),
+                    # Plotly's notices (legend clicks, image download), drawn by the browser
+                    **streamlit_words.plotly_words(lang),
                 }
             }
         },
@@ -93,123 +96,22 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
 /* An unexpected error links to nothing outside (no "Ask Google", "Ask ChatGPT"). */
 [data-testid="stException"] a[href^="http"] { display: none !important; }
 /* The page-setup script takes no room. */
-.st-key-acu_setup { display: none !important; }
+.st-key-acu_setup, .st-key-acu_store { display: none !important; }
 </style>
 """
-
-SETUP_JS = """
-<script>
-(() => {
-  const cfg = %s;
-  window.__acuSetup = cfg;
-  const apply = () => {
-    const c = window.__acuSetup;
-    if (document.documentElement.lang !== c.lang) document.documentElement.lang = c.lang;
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const key = n.nodeValue.trim();
-      if (key && Object.prototype.hasOwnProperty.call(c.text, key)) n.nodeValue = c.text[key];
-    }
-    for (const el of document.querySelectorAll("[aria-label]")) {
-      const label = el.getAttribute("aria-label");
-      if (Object.prototype.hasOwnProperty.call(c.text, label)) {
-        el.setAttribute("aria-label", c.text[label]);
-      }
-      for (const [pattern, words] of c.patterns) {
-        const m = new RegExp(pattern).exec(label);
-        if (m) el.setAttribute("aria-label", words.replace("{x}", m[1]));
-      }
-    }
-  };
-  if (!window.__acuObserver) {
-    let queued = false;
-    window.__acuObserver = new MutationObserver(() => {
-      if (queued) return;
-      queued = true;
-      requestAnimationFrame(() => { queued = false; apply(); });
-    });
-    window.__acuObserver.observe(document.body, {
-      childList: true, subtree: true, characterData: true, attributes: true,
-      attributeFilter: ["aria-label"],
-    });
-  }
-  apply();
-})();
-</script>
-"""
-
-STREAMLIT_TEXT = {
-    "Drag and drop file here": "a11y.uploader_drop",
-    "Browse files": "a11y.uploader_browse",
-    "Upload": "a11y.uploader_browse",
-    "Collapse sidebar": "a11y.collapse_sidebar",
-    "Expand sidebar": "a11y.expand_sidebar",
-    "Clear all": "a11y.clear_all",
-    "Remove": "a11y.remove",
-    "open": "a11y.open",
-    "Open": "a11y.open",
-    "Selected values": "a11y.selected_values",
-    "Show/hide columns": "a11y.show_hide_columns",
-    "Download as CSV": "a11y.grid_csv",
-    "Search": "a11y.search",
-    "Fullscreen": "a11y.fullscreen",
-    "Link to heading": "a11y.link_heading",
-    "Sidebar": "a11y.sidebar",
-    "App pages": "a11y.app_pages",
-    "file upload": "a11y.file_upload",
-    "Decrement": "a11y.decrement",
-    "Increment": "a11y.increment",
-    "Dismiss": "a11y.dismiss",
-    "Close": "a11y.close",
-    "Skip to main content": "a11y.skip",
-    (
-        "This app has encountered an error. The original error message is redacted to prevent "
-        "data leaks. Full error details have been recorded in the logs (if you're on Streamlit "
-        "Cloud, click on 'Manage app' in the lower right of your app)."
-    ): "a11y.app_error",
-}
-"""Streamlit's own English words (widget text and screen-reader labels) and the
-catalogue key that replaces each on a Welsh page."""
 
 
 def page_setup() -> None:
     """Once per run, on every page: the page's ``lang`` attribute follows the chosen
     language (screen readers pick their voice from it; Streamlit writes ``lang="en"``),
     Streamlit's own English widget words are replaced by the catalogue's, and the
-    contrast, focus and chip styles above apply. The script is ours and holds only
-    catalogue text (no visitor or file text), so running it is safe."""
-    import json
-
+    contrast, focus and chip styles above apply (``app.streamlit_words``). The script is
+    ours and holds only catalogue text and Streamlit's fixed English (no visitor or file
+    text), so running it is safe."""
     lang = current_language()
-    limit = st.get_option("server.maxUploadSize")
-    english = {
-        **STREAMLIT_TEXT,
-        f"Limit {limit}MB per file • YAML, YML": "a11y.uploader_limit",
-        f"{limit}MB per file • YAML, YML": "a11y.uploader_limit",
-    }
-    welsh = {words: t(key, lang="cy", mb=limit) for words, key in english.items()}
-    # In Welsh, Streamlit's words become the catalogue's; back in English, the reverse.
-    text = welsh if lang == "cy" else {w: e for e, w in welsh.items()}
-    # Streamlit's error message speaks of "Streamlit Cloud": ours, in either language.
-    for words, key in english.items():
-        if key == "a11y.app_error":
-            text[words] = t(key)
-    # Labels with a name inside ("Help for …", "Remove …"): a pattern per language.
-    phrases = [
-        ("a11y.help_for", "label"),
-        ("a11y.remove_item", "item"),
-        ("a11y.date_day", "label"),
-        ("a11y.date_month", "label"),
-        ("a11y.date_year", "label"),
-    ]
-    patterns = []
-    for key, field in phrases:
-        source = t(key, lang="en" if lang == "cy" else "cy", **{field: "(.+)"})
-        patterns.append(("^" + source + "$", t(key, **{field: "{x}"})))
-    config = {"lang": lang, "text": text, "patterns": patterns}
     st.html(PAGE_CSS)
     with st.sidebar.container(key="acu_setup"):
-        st.html(SETUP_JS % json.dumps(config), unsafe_allow_javascript=True)
+        st.html(streamlit_words.script(lang), unsafe_allow_javascript=True)
 
 
 def language_switch() -> str:
@@ -238,6 +140,26 @@ def language_switch() -> str:
     return lang
 
 
+def choice_key(key: str, default: Any) -> str:
+    """The widget key, for this language, of a select box or multiselect whose option
+    labels change with the language.
+
+    Streamlit 1.67 knows a keyed select box by its key, and after a change of language
+    it hands back the *old label* as the value (a multiselect drops the choices whose
+    labels it no longer finds). So each language has its own widget, seeded from the
+    choice kept under ``state:<key>`` (or ``default``); pass the widget's value to
+    :func:`keep_choice` after drawing it."""
+    widget = f"{key}:{current_language()}"
+    if widget not in st.session_state:
+        st.session_state[widget] = st.session_state.get(f"state:{key}", default)
+    return widget
+
+
+def keep_choice(key: str, value: Any) -> None:
+    """Remember a choice across languages (see :func:`choice_key`)."""
+    st.session_state[f"state:{key}"] = value
+
+
 def heading(page: str) -> None:
     """The page's title and one-line purpose, from the catalogue (``pages.<page>``)."""
     st.title(t(f"pages.{page}.title"))
@@ -253,10 +175,12 @@ def section(text: str, level: int = 2) -> None:
 def estimate_card(
     label: str, est: Estimate, digits: int = 1, as_percent: bool = False, help: str = ""
 ) -> None:
-    """A headline figure with its interval and number of replications underneath."""
+    """A headline figure with its interval and number of replications underneath. The
+    headline figures are counts, durations and shares: the interval's words stop at 0
+    (and at 100% for a share)."""
     with st.container(border=True):
         st.metric(label, fmt(est.mean, digits, as_percent), help=help or None)
-        st.caption(ci_text(est, digits, as_percent))
+        st.caption(ci_text(est, digits, as_percent, (0.0, 1.0 if as_percent else None)))
 
 
 def chart_block(

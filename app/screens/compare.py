@@ -56,19 +56,18 @@ ui.heading("compare")
 current = ui.adjusted_scenario_or_stop()
 
 options = [CURRENT, *state.shipped_scenarios()]
-if PICK_KEY not in st.session_state:
-    chosen = state.origin().file
-    others = [o for o in options[1:] if o != chosen]
-    st.session_state[PICK_KEY] = st.session_state.get(PICKED_KEY, [CURRENT, *others[:1]])
+chosen = state.origin().file
+others = [o for o in options[1:] if o != chosen]
 picked = st.multiselect(
     t("compare.pick"),
     options,
-    key=PICK_KEY,
+    key=ui.choice_key(PICK_KEY, [CURRENT, *others[:1]]),
     max_selections=MAX_SCENARIOS,
     format_func=lambda o: _label(o, current),
     help=t("compare.pick_help"),
 )
-st.session_state[PICKED_KEY] = picked
+ui.keep_choice(PICK_KEY, picked)
+st.session_state[PICKED_KEY] = picked  # the Staffing page offers the first option picked
 st.caption(
     t(
         "compare.settings",

@@ -33,13 +33,14 @@ share.remember(state.origin(), state.lever_values())
 show_verdict(verdict(results))
 ui.section(t("results.headlines_title"))
 show_headlines(results)
+stages_key = "widget:stages:" + ",".join(scenario.stages)
 stage_choice = st.multiselect(
     t("results.stages_pick"),
     list(scenario.stages),
-    default=list(scenario.stages),
     format_func=lambda s: views.stage_name(scenario, s),
-    key="widget:stages:" + ",".join(scenario.stages),
+    key=ui.choice_key(stages_key, list(scenario.stages)),
 )
+ui.keep_choice(stages_key, stage_choice)
 ui.show_view(views.backlog(results, stage_choice or None))
 ui.show_view(views.waits(results))
 ui.show_view(views.time_to_outcome(results))

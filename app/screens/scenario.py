@@ -9,12 +9,13 @@ import streamlit as st
 
 from app import runs, share, state, ui, views
 from app.changes import changed_rows, lever_label, origin_text
-from app.i18n import name, number, t
+from app.i18n import current_language, name, number, t
 from app.levers import GROUPS, Lever
 from model.replications import default_workers
 from model.scenario import MonitoringSource, Scenario, ScenarioError
 
 UPLOADED = "__uploaded__"
+PICK_KEY = "widget:pick"
 UPLOAD_SEEN_KEY = "state:upload_seen"
 WORKERS_WIDGET = "widget:workers"
 
@@ -70,15 +71,20 @@ def choose_section() -> None:
             return t("scenario.uploaded_option", file=where.file)
         return views.scenario_title(state.load_shipped(option))
 
+    # One widget per language: a change of language changes every option's label, and
+    # Streamlit 1.67 would hand back the old label as the value (see ui.choice_key).
+    key = f"{PICK_KEY}:{current_language()}"
+
     def picked() -> None:
-        choice = st.session_state["widget:pick"]
-        if choice != UPLOADED:
+        choice = st.session_state[key]
+        if choice != UPLOADED and choice in files:
             state.choose_shipped(choice)
 
-    st.session_state["widget:pick"] = current
+    st.session_state[key] = current
     left, right = st.columns(2)
+    labels = {option: label(option) for option in options}  # in this run's language
     left.selectbox(
-        t("scenario.pick"), options, key="widget:pick", format_func=label, on_change=picked
+        t("scenario.pick"), options, key=key, format_func=labels.__getitem__, on_change=picked
     )
     upload = right.file_uploader(
         t("scenario.upload"),
@@ -189,16 +195,19 @@ SAVE_NAME_KEY = "widget:save_name"
 
 
 def saved_section() -> None:
-    """Name the current settings and keep them in the page's address (they survive a
-    refresh and travel with a bookmark; nothing is stored on the server), or go back to
+    """Name the current settings and keep them in this browser (they survive a refresh,
+    a new tab and a later visit; nothing is stored on the server), or go back to
     settings saved before."""
     with st.expander(t("share.saved_title")):
         st.caption(t("share.saved_help"))
         left, right = st.columns(2)
         with left:
             name = st.text_input(t("share.save_name"), key=SAVE_NAME_KEY, max_chars=share.MAX_NAME)
+            # Saved here, after the levers above have taken the widgets' values (a button
+            # callback would run before that); the rerun hands the list to the browser.
             if st.button(t("share.save_button"), key="widget:save") and name.strip():
                 share.save(name, state.origin(), state.lever_values())
+                st.rerun()
         items = share.saved()
         with right:
             if items:
@@ -238,3 +247,4 @@ levers_section(base)
 changes_section()
 saved_section()
 run_section(top)
+share.keep_saved_in_browser()  # last: the browser's first answer makes a rerun

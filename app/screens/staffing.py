@@ -24,7 +24,7 @@ import streamlit as st
 
 from app import charts, runs, state, ui, views
 from app import staffing_words as words
-from app.i18n import catalogue, current_language, percent, t
+from app.i18n import current_language, percent, t
 from model import formats
 from model.replications import meets
 from model.scenario import Scenario, ScenarioError
@@ -184,14 +184,15 @@ def settings_form(scenario: Scenario) -> dict:
     default_roles = [r for r in costed if r in worked]
     search = scenario.staffing_search
     with st.expander(t("staffing.settings"), expanded=True):
+        roles_key = "widget:staff_roles:" + ",".join(costed)
         roles = st.multiselect(
             t("staffing.roles"),
             costed,
-            default=default_roles,
             format_func=lambda r: views.role_name(scenario, r),
-            key="widget:staff_roles:" + ",".join(costed),
+            key=ui.choice_key(roles_key, default_roles),  # kept when the language changes
             help=t("staffing.roles_help"),
         )
+        ui.keep_choice(roles_key, roles)
         confidence = st.slider(
             t("staffing.confidence"),
             min_value=80.0,
@@ -219,15 +220,14 @@ def settings_form(scenario: Scenario) -> dict:
             format="DD/MM/YYYY",
         )
         options = [NO_OPTION, *[f for f in state.shipped_scenarios() if f != _origin_file()]]
-        if OPTION_KEY not in st.session_state:
-            st.session_state[OPTION_KEY] = _option_from_compare(options)
         option = st.selectbox(
             t("staffing_page.option"),
             options,
-            key=OPTION_KEY,
+            key=ui.choice_key(OPTION_KEY, _option_from_compare(options)),
             format_func=_option_label,
             help=t("staffing_page.option_help"),
         )
+        ui.keep_choice(OPTION_KEY, option)
         automatic = st.toggle(
             t("staffing.auto_runs"),
             value=True,
@@ -272,8 +272,7 @@ def _option_from_compare(options: list[str]) -> str:
 def _option_label(option: str) -> str:
     if option == NO_OPTION:
         return t("staffing_page.no_option")
-    stem = option.removesuffix(".yaml")
-    return catalogue(_lang()).get(f"staffing_page.scenario_names.{stem}", stem.replace("_", " "))
+    return views.scenario_title(state.load_shipped(option))  # its title in this language
 
 
 def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.View:

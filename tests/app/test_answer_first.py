@@ -6,12 +6,13 @@ address that gives the same result again."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import share
+from app import browser_store, share
 from app.formatting import plain, years_text
 from app.i18n import catalogue, long_date, number, percent, use_language
 from app.verdict import verdict
@@ -155,7 +156,7 @@ def test_welsh_scenario_page_shows_the_welsh_title_and_description():
     go(at, "scenario")
     assert any(plain(BASELINE.title_cy) in m.value for m in at.markdown)
     assert any(plain(BASELINE.description_cy) in c.value for c in at.caption)
-    assert BASELINE.title_cy in at.selectbox(key="widget:pick").options
+    assert BASELINE.title_cy in at.selectbox(key="widget:pick:cy").options
 
 
 # ----------------------------------------------------------------------- user text is plain
@@ -228,14 +229,19 @@ def test_an_address_with_unknown_things_runs_nothing_unknown():
     assert file is None and values == {} and problems
 
 
-def test_named_settings_are_kept_in_the_address_and_come_back_after_a_refresh():
+def test_named_settings_are_saved_for_the_browser_and_not_put_in_the_address():
     at = fast_app({"lever:roles.ds.fte": 3.0})
     at.text_input(key="widget:save_name").set_value("Three sergeants").run()
     click(at, "widget:save")
-    saved = at.query_params["saved"]
-    saved = saved[0] if isinstance(saved, list) else saved
-    assert "Three sergeants" in saved
-    # A refresh: a new session opened with the same address.
+    assert "saved" not in at.query_params  # the address is the link to one result
+    assert [i["name"] for i in at.session_state[share.SAVED_KEY]] == ["Three sergeants"]
+    assert at.selectbox(key="widget:saved_pick").value == "Three sergeants"
+
+
+def test_an_older_address_with_saved_settings_still_brings_them_back():
+    saved = json.dumps(
+        [{"name": "Three sergeants", "scenario": "baseline", "set": "roles.ds.fte=3.0"}]
+    )
     fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT_SECONDS)
     fresh.query_params["saved"] = saved
     fresh.run()
@@ -244,6 +250,18 @@ def test_named_settings_are_kept_in_the_address_and_come_back_after_a_refresh():
     assert fresh.selectbox(key="widget:saved_pick").value == "Three sergeants"
     click(fresh, "widget:use_saved")
     assert fresh.number_input(key="lever:roles.ds.fte").value == 3.0
+
+
+def test_the_browser_list_and_the_session_list_merge_by_name():
+    stored = [{"name": "a", "scenario": "baseline"}, {"name": "b", "scenario": "baseline"}]
+    current = [{"name": "b", "scenario": "no_monitoring"}, {"name": "c", "scenario": "x"}]
+    merged = browser_store.merge(stored, current, limit=10)
+    assert [(i["name"], i["scenario"]) for i in merged] == [
+        ("a", "baseline"),
+        ("b", "no_monitoring"),
+        ("c", "x"),
+    ]
+    assert [i["name"] for i in browser_store.merge(stored, current, limit=2)] == ["b", "c"]
 
 
 def test_malformed_saved_settings_are_dropped():

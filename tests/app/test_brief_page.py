@@ -23,3 +23,17 @@ def test_the_brief_page_in_english_and_welsh():
     assert at.info[0].value == EN["brief_page.need_option"]
     at.sidebar.radio(key="widget:lang").set_value("cy").run()
     assert at.title[0].value == CY["pages.brief.title"]
+
+
+def test_the_brief_page_names_scenarios_by_their_titles_in_welsh():
+    from model.scenario import load_scenario
+    from tests.conftest import SCENARIOS
+
+    at = open_app()
+    at.session_state["lang"] = "cy"
+    go(at, "brief")
+    baseline = load_scenario(SCENARIOS / "baseline.yaml")
+    option = load_scenario(SCENARIOS / "full_mobile_monitoring.yaml")
+    assert baseline.title_cy in at.selectbox[0].options
+    assert option.title_cy in at.multiselect[0].options
+    assert "baseline" not in at.selectbox[0].options

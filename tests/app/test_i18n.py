@@ -34,6 +34,14 @@ SAME_IN_BOTH = {
     "levers.groups.staff",  # "staff" is the Welsh word too
     "levers.fte",
     "export.roles_title",
+    # Streamlit's own words: formats, the date boxes' "dd"/"mm", and weekday initials
+    # that happen to be the same letter in both languages
+    "streamlit.month_year",
+    "streamlit.month_value",
+    "streamlit.placeholder_day",
+    "streamlit.placeholder_month",
+    "weekdays.sun_initial",
+    "weekdays.sat_initial",
 }
 """Keys whose Welsh text may equal the English: anything else identical is untranslated."""
 WELSH_TERMS = (

@@ -160,7 +160,7 @@ def test_good_upload_becomes_the_chosen_scenario():
 
 def test_compare_page_shows_paired_differences_from_the_model():
     at = go(fast_app(), "compare")
-    picked = at.multiselect(key="widget:compare_pick").value
+    picked = at.multiselect(key="widget:compare_pick:en").value
     assert picked == ["__current__", "full_mobile_monitoring.yaml"]
     click(at, "widget:compare_run")
     base = run_replications(with_overrides(BASELINE, FAST))
