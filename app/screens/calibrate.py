@@ -115,7 +115,9 @@ def demo_section() -> None:
         files = state.shipped_scenarios()
         file = st.selectbox(t("calibrate.demo_pick"), files, key="widget:demo_pick")
         as_of = state.load_shipped(file).start_date
-        st.markdown(t("calibrate.demo_help", years=number(DEMO_YEARS, 0), date=ui.date_text(as_of)))
+        st.markdown(
+            t("calibrate.demo_help", years=ui.years_text(DEMO_YEARS), date=ui.date_text(as_of))
+        )
         st.download_button(
             t("calibrate.demo_button"),
             demo_zip(file),
@@ -313,7 +315,7 @@ def show_fit(result: Fit) -> None:
             events=number(result.events, 0),
             start=ui.date_text(result.start),
             end=ui.date_text(result.end),
-            years=number(result.years, 1),
+            years=ui.years_text(result.years),
             sources=len(result.sources),
         )
     )
