@@ -130,7 +130,10 @@ class Recorder:
         self.waits = [array("d") for _ in range(n_stages)]
         self.stays = [array("d") for _ in range(n_stages)]
         self.entries = [0] * n_stages
-        self.open_visits: set[Visit] = set()
+        # Open visits in the order they began (a dict as an ordered set): the censored-wait
+        # KPIs sum weights over them, and a set's order (by object address) changed those
+        # sums in the last digit from one run to the next.
+        self.open_visits: dict[Visit, None] = {}
         # Plain nested lists while the run goes (a scalar += into a numpy array is slow);
         # numpy arrays from them once at the end (same additions, in the same order).
         self._staff_hours = [[0.0] * len(self.source_names) for _ in range(n_roles)]
@@ -242,7 +245,7 @@ class Recorder:
         self.waiting[visit.stage] += 1
         if now >= self.start:
             self.entries[visit.stage] += 1
-        self.open_visits.add(visit)
+        self.open_visits[visit] = None
 
     def allocated(self, visit: Visit, now: float) -> None:
         """The case is started (or put on someone's caseload) in its stage."""
@@ -270,7 +273,7 @@ class Recorder:
     def exited(self, visit: Visit, now: float) -> None:
         stage = visit.stage
         self.in_progress[stage] -= 1
-        self.open_visits.discard(visit)
+        self.open_visits.pop(visit, None)
         if now < self.start:
             return
         stay = now - visit.queued
