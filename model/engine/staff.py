@@ -29,23 +29,25 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import simpy
-from simpy.events import Event, Timeout
+from model.engine.clock import Clock
 
 FTE_EPSILON = 1e-9
 """FTE below this is treated as zero (floating-point noise from plan arithmetic)."""
 
 
 class Task:
-    """One request for staff time. The pool sets ``started`` and ``done`` (fires when finished,
-    with the task as its value, so a callback finds its ``owner`` without a closure)."""
+    """One request for staff time. The pool sets ``started`` and calls ``then(task)`` when the
+    work is finished (the callback finds its ``owner`` on the task: no closure per task)."""
 
-    __slots__ = ("done", "hours", "owner", "server", "started")
+    __slots__ = ("hours", "owner", "queued", "server", "started", "then")
 
-    def __init__(self, hours: float, owner: Any) -> None:
+    def __init__(
+        self, hours: float, owner: Any, then: Callable[[Task], None] | None = None
+    ) -> None:
         self.hours = hours
         self.owner = owner
-        self.done: simpy.Event | None = None
+        self.then = then
+        self.queued = False
         self.started = math.nan
         self.server: _Server | None = None
 
@@ -72,7 +74,7 @@ class StaffPool:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Clock,
         hours_per_day: float,
         on_start: Callable[[Task], None],
         on_finish: Callable[[Task], None],
@@ -160,20 +162,22 @@ class StaffPool:
         server.share = share
 
     # ------------------------------------------------------------ work
-    def request(self, key: tuple, task: Task) -> simpy.Event:
-        """Queue ``task`` under ``key`` (smaller first); the returned event fires when finished.
+    def request(self, key: tuple, task: Task) -> None:
+        """Queue ``task`` under ``key`` (smaller first); ``task.then(task)`` is called when it
+        is finished.
 
-        Work started at once is waited on through its own timeout (whose first callback is
-        the pool's bookkeeping), saving an event on the commonest path."""
+        Work started at once is finished by its own wake-up, which calls ``then`` straight
+        after the pool's bookkeeping; queued work is finished by a second wake-up at the same
+        moment (the order SimPy gave when these were a timeout with two callbacks, and a
+        timeout and an event)."""
         if self._idle:
-            task.done = self._start(self._idle.pop(), task)
+            self._start(self._idle.pop(), task)
         else:
-            task.done = Event(self.env)
+            task.queued = True
             heapq.heappush(self._queue, (key, self._seq, task))
             self._seq += 1
-        return task.done
 
-    def _start(self, server: _Server, task: Task) -> simpy.Event:
+    def _start(self, server: _Server, task: Task) -> None:
         self._advance()
         server.task = task
         task.server = server
@@ -181,23 +185,22 @@ class StaffPool:
         task.started = self.env._now
         self._on_start(task)
         duration = task.hours / (server.weight * server.share * self.hours_per_day)
-        finished = Timeout(self.env, duration, task)
-        finished.callbacks.append(self._finish)
-        return finished
+        self.env.wake(duration, self._finish, task)
 
-    def _finish(self, event: simpy.Event) -> None:
-        task: Task = event._value
+    def _finish(self, task: Task) -> None:
         server = task.server
         self._advance()
         server.task = None
         self.busy_fte -= server.weight
         self._on_finish(task)
-        if task.done is not event:  # queued work: wake the waiting case
-            task.done.succeed(task)
+        if task.queued and task.then is not None:  # wake the waiting case (as an event did)
+            self.env.wake(0.0, task.then, task)
         if server.retiring:
             self.on_duty_fte -= server.weight
         else:
             self._give_work(server)
+        if not task.queued and task.then is not None:
+            task.then(task)
 
     def _give_work(self, server: _Server) -> None:
         if self._queue:
@@ -209,25 +212,24 @@ class StaffPool:
 class CaseloadSlots:
     """Caseload places whose number follows the role's FTE; waiting cases queue by key."""
 
-    def __init__(self, env: simpy.Environment, cap_per_fte: float) -> None:
+    def __init__(self, env: Clock, cap_per_fte: float) -> None:
         self.env = env
         self.cap_per_fte = cap_per_fte
         self.capacity = 0
         self.in_use = 0
-        self._queue: list[tuple[tuple, int, simpy.Event, Any]] = []
+        self._queue: list[tuple[tuple, int, Callable[[Any], None], Any]] = []
         self._seq = 0
 
     def set_fte(self, fte: float) -> None:
         self.capacity = math.floor(self.cap_per_fte * fte + FTE_EPSILON)
         self._admit()
 
-    def acquire(self, key: tuple, value: Any = None) -> simpy.Event:
-        """An event that fires (with ``value``) when a slot is this key's."""
-        event = Event(self.env)
-        heapq.heappush(self._queue, (key, self._seq, event, value))
+    def acquire(self, key: tuple, then: Callable[[Any], None], value: Any = None) -> None:
+        """Call ``then(value)`` (by a wake-up, as an event's callback was) when a slot is this
+        key's."""
+        heapq.heappush(self._queue, (key, self._seq, then, value))
         self._seq += 1
         self._admit()
-        return event
 
     def hold_existing(self) -> None:
         """Count a case already on someone's caseload at the start, even beyond capacity."""
@@ -240,5 +242,5 @@ class CaseloadSlots:
     def _admit(self) -> None:
         while self._queue and self.in_use < self.capacity:
             self.in_use += 1
-            _, _, event, value = heapq.heappop(self._queue)
-            event.succeed(value)
+            _, _, then, value = heapq.heappop(self._queue)
+            self.env.wake(0.0, then, value)

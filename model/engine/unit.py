@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
-from simpy.events import Event, Timeout
 
+from model.engine.clock import Clock
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
 from model.engine.resume import Resumed, resume_open_case
@@ -100,7 +99,7 @@ class UnitModel:
         self, scenario: Scenario, seed: int, replication: int, record_cases: bool = False
     ) -> None:
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.streams = Streams(seed, replication)
         self.replication = replication
         self.report_start = float(scenario.warmup_days)
@@ -244,7 +243,7 @@ class UnitModel:
             effort_share = float(self._backlog_rng.random())  # work remaining
             self._work(case, effort_share, -1)  # already in someone's hands: continues first
         elif stage.slots is not None:
-            stage.slots.acquire(self._key(stage, case), case).callbacks.append(self._slot_granted)
+            stage.slots.acquire(self._key(stage, case), self._slot_granted, case)
         else:
             self._work(case, 1.0, None)
 
@@ -256,23 +255,19 @@ class UnitModel:
         if stage.pool is not None and resumed.hours > 0:
             self._seq += 1
             key = (stage.precedence, -1, self._seq)  # already in someone's hands
-            stage.pool.request(key, Task(resumed.hours, case.visit)).callbacks.append(
-                lambda _event: self._resumed_delays(case, delays)
-            )
+            then = lambda _task: self._resumed_delays(case, delays)  # noqa: E731
+            stage.pool.request(key, Task(resumed.hours, case.visit, then))
             return
         self._resumed_delays(case, delays)
 
     def _resumed_delays(self, case: Case, delays: list[float]) -> None:
         if delays:
             duration = delays.pop(0)
-            Timeout(self.env, duration, case).callbacks.append(
-                lambda _event: self._resumed_delays(case, delays)
-            )
+            self.env.wake(duration, lambda _case: self._resumed_delays(case, delays), case)
             return
         self._leave(case)
 
-    def _slot_granted(self, event: Event) -> None:
-        case: Case = event._value
+    def _slot_granted(self, case: Case) -> None:
         self.recorder.allocated(case.visit, self.env._now)
         self._work(case, 1.0, None)
 
@@ -286,15 +281,15 @@ class UnitModel:
             if rank is None:
                 rank = 0 if stage.fifo else case.priority
             key = (stage.precedence, rank, self._seq)
-            stage.pool.request(key, Task(hours, visit)).callbacks.append(self._worked)
+            stage.pool.request(key, Task(hours, visit, self._worked))
             return
         if visit.allocated != visit.allocated:
             self.recorder.allocated(visit, self.env._now)
         case.delay = 0
         self._delays(case)
 
-    def _worked(self, event: Event) -> None:
-        case: Case = event._value.owner.case
+    def _worked(self, task: Task) -> None:
+        case: Case = task.owner.case
         if case.runtime.delays:
             case.delay = 0
             self._delays(case)
@@ -310,12 +305,9 @@ class UnitModel:
                 u, duration = case.draws.delay(case.index, case.visit.visit_no, k)
                 if u < probability:
                     case.delay = k + 1
-                    Timeout(self.env, duration, case).callbacks.append(self._delay_over)
+                    self.env.wake(duration, self._delays, case)
                     return
         self._leave(case)
-
-    def _delay_over(self, event: Event) -> None:
-        self._delays(event._value)
 
     def _leave(self, case: Case) -> None:
         """The visit ends: free the slot, route the case to its next stage or close it."""
@@ -444,7 +436,7 @@ class UnitModel:
         while upcoming is not None:
             t, s, j = upcoming
             if t > env._now:
-                Timeout(env, t - env._now).callbacks.append(self._arrival)
+                env.wake(t - env._now, self._arrival)
                 break
             name, source, attrs, entry = self._feeds[s]
             case = self._new_case(name, j, source, attrs, t)
@@ -454,7 +446,7 @@ class UnitModel:
         self._next_arrival = upcoming
         return arrived
 
-    def _arrival(self, _event: Event) -> None:
+    def _arrival(self, _arg: None) -> None:
         for case, entry in self._arrive_now():
             self._enter(case, entry)
 
@@ -462,20 +454,19 @@ class UnitModel:
     def _start_monitor(self) -> None:
         """Snapshot backlog and utilisation at the start and the end of every week."""
         if self.report_start > 0:
-            Timeout(self.env, self.report_start).callbacks.append(self._monitor_start)
+            self.env.wake(self.report_start, self._monitor_start)
         else:
             self._monitor_start(None)
 
-    def _monitor_start(self, _event: Event | None) -> None:
+    def _monitor_start(self, _arg: None) -> None:
         self.recorder.snapshot_start([p.areas() for p in self.pools], self.env.now)
         if self.recorder.n_weeks > 0:
-            Timeout(self.env, DAYS_PER_WEEK, 0).callbacks.append(self._monitor_week)
+            self.env.wake(DAYS_PER_WEEK, self._monitor_week, 0)
 
-    def _monitor_week(self, event: Event) -> None:
-        week = event._value
+    def _monitor_week(self, week: int) -> None:
         self.recorder.snapshot_week(week, [p.areas() for p in self.pools])
         if week + 1 < self.recorder.n_weeks:
-            Timeout(self.env, DAYS_PER_WEEK, week + 1).callbacks.append(self._monitor_week)
+            self.env.wake(DAYS_PER_WEEK, self._monitor_week, week + 1)
 
     # ------------------------------------------------------------ run
     def run(self) -> ReplicationResult:
