@@ -19,8 +19,6 @@ A case's life in a stage:
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -31,7 +29,12 @@ from model.engine.clock import Clock
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
 from model.engine.resume import Resumed, resume_open_case
-from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
+from model.engine.sources import (
+    DAYS_PER_WEEK,
+    merged_arrivals,
+    sample_arrival_times,
+    sample_attributes,
+)
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
 from model.engine.streams import Streams
@@ -113,6 +116,7 @@ class UnitModel:
         self.case_rows: list[tuple] | None = [] if record_cases else None
         self._seq = 0
         self._visit_cap = scenario.limits.max_visits_per_case
+        self._n_stages = len(self.stage_names)
 
         self._arrivals = self._sample_arrivals()
         group_sizes = {name: len(a[0]) for name, a in self._arrivals.items()}
@@ -340,16 +344,16 @@ class UnitModel:
 
     def _new_case(self, group: str, index: int, source: int, attrs: tuple, received: float) -> Case:
         """A case; ``attrs`` holds its source's (category, apsp, priority) arrays."""
-        case = Case(
-            case_id=self._n_cases,
-            group=group,
-            index=index,
-            source=source,
-            category=attrs[0][index],
-            apsp=_BOOL[attrs[1][index]],
-            priority=attrs[2][index],
-            received=received,
-            n_stages=len(self.stage_names),
+        case = Case(  # positional: (id, group, index, source, category, apsp, priority, ...)
+            self._n_cases,
+            group,
+            index,
+            source,
+            attrs[0][index],
+            _BOOL[attrs[1][index]],
+            attrs[2][index],
+            received,
+            self._n_stages,
         )
         self._n_cases += 1
         if self.case_rows is not None:
@@ -417,33 +421,37 @@ class UnitModel:
             )
             for name, (_, attrs) in self._arrivals.items()
         ]
-        # A lazy k-way merge of the sorted sources: the same order as sorting (t, s, j), with
-        # no list of every arrival held for the whole run.
-        self._merged = heapq.merge(
-            *(
-                zip(memoryview(times), itertools.repeat(s), itertools.count(), strict=False)
-                for s, (times, _) in enumerate(self._arrivals.values())
-            )
-        )
-        self._next_arrival = next(self._merged, None)
+        # One time-ordered feed of every source's arrivals (ties: by source, then position),
+        # merged a chunk at a time: no list of every arrival held for the whole run.
+        self._chunks = merged_arrivals([times for times, _ in self._arrivals.values()])
+        self._feed: tuple[list[float], list[int], list[int]] = ([], [], [])
+        self._feed_at = 0
         return self._arrive_now()
 
     def _arrive_now(self) -> list[tuple[Case, _StageRuntime]]:
         """Create the cases arriving now and schedule the next arrival."""
         env = self.env
+        now = env._now
+        times, sources, positions = self._feed
+        i = self._feed_at
         arrived = []
-        upcoming = self._next_arrival
-        while upcoming is not None:
-            t, s, j = upcoming
-            if t > env._now:
-                env.wake(t - env._now, self._arrival)
+        while True:
+            if i == len(times):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                times, sources, positions = self._feed = chunk
+                i = 0
+            t = times[i]
+            if t > now:
+                env.wake(t - now, self._arrival)
                 break
-            name, source, attrs, entry = self._feeds[s]
-            case = self._new_case(name, j, source, attrs, t)
+            name, source, attrs, entry = self._feeds[sources[i]]
+            case = self._new_case(name, positions[i], source, attrs, t)
             self.recorder.case_created(case, t)
             arrived.append((case, entry))
-            upcoming = next(self._merged, None)
-        self._next_arrival = upcoming
+            i += 1
+        self._feed_at = i
         return arrived
 
     def _arrival(self, _arg: None) -> None:
