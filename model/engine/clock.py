@@ -10,10 +10,10 @@ events (the workforce's and staffing plan's timeouts) interleave in one order, t
 SimPy would have given had each wake-up been a ``Timeout`` scheduled at the same moment:
 the results of a run do not change.
 
-Only :meth:`Clock.run` and :meth:`Clock.step` know the wake-up entries (five items, not
-SimPy's four), so a ``Clock`` must be run through them, not by SimPy's module functions.
-This relies on SimPy 4's queue layout (``Environment._queue``, ``_eid``, ``_now``), pinned in
-constraints.txt; tests/model/engine/test_clock.py checks the ordering against SimPy's.
+The queue's entries have five items here (SimPy's four and the argument), so a ``Clock``
+is run by its own ``run`` and ``step``. This relies on SimPy 4's queue layout
+(``Environment._queue``, ``_eid``, ``_now``, ``schedule``), pinned in constraints.txt;
+tests/model/engine/test_clock.py checks the order against SimPy's.
 """
 
 from __future__ import annotations
@@ -24,11 +24,20 @@ from typing import Any
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, URGENT, Event
+from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 
 class Clock(simpy.Environment):
-    """A SimPy environment whose run loop also calls wake-ups: ``fn(arg)`` at a time."""
+    """A SimPy environment whose run loop also calls wake-ups: ``fn(arg)`` at a time.
+
+    Every queue entry is (time, priority, event id, function, argument): a wake-up's
+    function is the engine's callback; a SimPy event is scheduled (by ``schedule``, which
+    every SimPy event goes through) with :func:`_fire`, which does what SimPy's ``step``
+    does with an event. So the loop has one kind of entry and makes one call per entry."""
+
+    def schedule(self, event: Event, priority: EventPriority = NORMAL, delay: float = 0) -> None:
+        """As SimPy's: the event is queued at (now + delay, priority, next event id)."""
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), _fire, event))
 
     def wake(self, delay: float, fn: Callable[[Any], None], arg: Any = None) -> None:
         """Call ``fn(arg)`` ``delay`` days from now: what
@@ -37,16 +46,12 @@ class Clock(simpy.Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), fn, arg))
 
     def step(self) -> None:
-        """Process the next entry: a wake-up, or a SimPy event (as SimPy does)."""
+        """Process the next entry."""
         try:
-            entry = heappop(self._queue)
+            self._now, _, _, fn, arg = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
-        self._now = entry[0]
-        if len(entry) == 5:
-            entry[3](entry[4])
-            return
-        _fire(entry[3])
+        fn(arg)
 
     def run(self, until: float | Event | None = None) -> Any:
         """SimPy's ``run``, with the loop written out so a wake-up costs one call.
@@ -70,12 +75,8 @@ class Clock(simpy.Environment):
         queue = self._queue
         try:
             while queue:
-                entry = heappop(queue)
-                self._now = entry[0]
-                if len(entry) == 5:
-                    entry[3](entry[4])
-                else:
-                    _fire(entry[3])
+                self._now, _, _, fn, arg = heappop(queue)
+                fn(arg)
         except StopSimulation as exc:
             return exc.args[0]
         if until is not None:

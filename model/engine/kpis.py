@@ -29,6 +29,7 @@ import numpy as np
 
 from model.engine.reach import Reach
 from model.engine.sources import DAYS_PER_WEEK, DAYS_PER_YEAR
+from model.engine.staff import Task
 from model.engine.stages import Case, condition_matcher
 from model.scenario import (
     PRIORITIES,
@@ -227,14 +228,19 @@ class Recorder:
             self._wip_area += self.wip * (now - self._wip_last)
             self._wip_last = now
 
+    # case_created and case_closed run once per case: ``_advance_wip`` is written out in them.
     def case_created(self, case: Case, now: float) -> None:
         self.created += 1
-        self._advance_wip(now)
+        if now > self._wip_last:  # self._advance_wip(now)
+            self._wip_area += self.wip * (now - self._wip_last)
+            self._wip_last = now
         self.wip += 1
 
     def case_closed(self, case: Case, outcome: int, now: float) -> None:
         self.closed_total += 1
-        self._advance_wip(now)
+        if now > self._wip_last:  # self._advance_wip(now)
+            self._wip_area += self.wip * (now - self._wip_last)
+            self._wip_last = now
         self.wip -= 1
         if now >= self.start:
             self.closed[outcome] += 1
@@ -278,7 +284,8 @@ class Recorder:
             return
         stay = now - visit.queued
         self.stays[stage].append(stay)
-        self._count_long(stage, stay, now)
+        if self._long_open_at[stage] or stage == self._pcc_stage:
+            self._count_long(stage, stay, now)
 
     def _count_long(self, stage: int, stay: float, now: float) -> None:
         for over, counted in self._long_open_at[stage]:
@@ -286,9 +293,12 @@ class Recorder:
         if stage == self._pcc_stage:
             self._pcc.add(stay > self._pcc_days)
 
-    def work_done(self, role: int, source: int, hours: float, now: float) -> None:
+    def work_done(self, role: int, task: Task, now: float) -> None:
+        """A task of ``role`` is finished: its hours count to the case's source and the week
+        (a staff pool's ``on_finish``, with the role bound)."""
         if now >= self.start:
-            self._staff_hours[role][source] += hours
+            hours = task.hours
+            self._staff_hours[role][task.owner.case.source] += hours
             week = min(int((now - self.start) // DAYS_PER_WEEK), self._last_week)
             self._weekly_staff_hours[week][role] += hours
 

@@ -37,16 +37,22 @@ FTE_EPSILON = 1e-9
 
 class Task:
     """One request for staff time. The pool sets ``started`` and calls ``then(task)`` when the
-    work is finished (the callback finds its ``owner`` on the task: no closure per task)."""
+    work is finished (the callback finds its ``owner`` on the task: no closure per task);
+    with ``report_start`` it also tells its ``on_start`` when the work begins."""
 
-    __slots__ = ("hours", "owner", "queued", "server", "started", "then")
+    __slots__ = ("hours", "owner", "queued", "report_start", "server", "started", "then")
 
     def __init__(
-        self, hours: float, owner: Any, then: Callable[[Task], None] | None = None
+        self,
+        hours: float,
+        owner: Any,
+        then: Callable[[Task], None] | None = None,
+        report_start: bool = False,
     ) -> None:
         self.hours = hours
         self.owner = owner
         self.then = then
+        self.report_start = report_start
         self.queued = False
         self.started = math.nan
         self.server: _Server | None = None
@@ -70,14 +76,17 @@ def server_weights(fte: float) -> list[float]:
 
 
 class StaffPool:
-    """The people of one role: a priority queue of tasks and servers that come and go."""
+    """The people of one role: a priority queue of tasks and servers that come and go.
+
+    ``on_start(task.owner, now)`` is called when a task with ``report_start`` begins, and
+    ``on_finish(task, now)`` when any task is finished (before its ``then``)."""
 
     def __init__(
         self,
         env: Clock,
         hours_per_day: float,
-        on_start: Callable[[Task], None],
-        on_finish: Callable[[Task], None],
+        on_start: Callable[[Any, float], None],
+        on_finish: Callable[[Task, float], None],
     ) -> None:
         self.env = env
         self.hours_per_day = hours_per_day
@@ -177,30 +186,46 @@ class StaffPool:
             heapq.heappush(self._queue, (key, self._seq, task))
             self._seq += 1
 
+    # _start and _finish run once per task each: ``_advance`` and ``_give_work`` are written
+    # out in them (the same arithmetic) to save a call on the engine's commonest path.
     def _start(self, server: _Server, task: Task) -> None:
-        self._advance()
+        now = self.env._now
+        if now > self._last:  # self._advance()
+            elapsed = now - self._last
+            self.busy_area += self.busy_fte * elapsed
+            self.on_duty_area += self.on_duty_fte * elapsed
+            self._last = now
         server.task = task
         task.server = server
         self.busy_fte += server.weight
-        task.started = self.env._now
-        self._on_start(task)
+        task.started = now
+        if task.report_start:
+            self._on_start(task.owner, now)
         duration = task.hours / (server.weight * server.share * self.hours_per_day)
         self.env.wake(duration, self._finish, task)
 
     def _finish(self, task: Task) -> None:
         server = task.server
-        self._advance()
+        now = self.env._now
+        if now > self._last:  # self._advance()
+            elapsed = now - self._last
+            self.busy_area += self.busy_fte * elapsed
+            self.on_duty_area += self.on_duty_fte * elapsed
+            self._last = now
         server.task = None
         self.busy_fte -= server.weight
-        self._on_finish(task)
-        if task.queued and task.then is not None:  # wake the waiting case (as an event did)
-            self.env.wake(0.0, task.then, task)
+        self._on_finish(task, now)
+        then = task.then
+        if task.queued and then is not None:  # wake the waiting case (as an event did)
+            self.env.wake(0.0, then, task)
         if server.retiring:
             self.on_duty_fte -= server.weight
+        elif self._queue:  # self._give_work(server)
+            self._start(server, heapq.heappop(self._queue)[2])
         else:
-            self._give_work(server)
-        if not task.queued and task.then is not None:
-            task.then(task)
+            self._idle.append(server)
+        if not task.queued and then is not None:
+            then(task)
 
     def _give_work(self, server: _Server) -> None:
         if self._queue:

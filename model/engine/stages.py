@@ -112,6 +112,12 @@ class RouteTable:
         ]
         self._default = self._cumulative(routing.default)
         self._cache: dict[tuple, tuple[list[str], list[float]]] = {}
+        # Where every case goes when there is no choice (no rules, one destination): the
+        # engine then reads no routing random number (the stage's routing stream, used by
+        # nothing else, is simply not drawn).
+        self.only: str | None = (
+            next(iter(routing.default)) if not routing.rules and len(routing.default) == 1 else None
+        )
 
     @staticmethod
     def _cumulative(routes: dict[str, float]) -> tuple[list[str], list[float]]:
@@ -266,7 +272,7 @@ class StageDraws:
         self.stage = stage
         self._sizes = group_sizes
         self._lives = lives
-        self._groups: dict[str, StageGroupDraws] = {}
+        self.by_group: dict[str, StageGroupDraws] = {}
 
     def table(
         self, quantity: str, group: str, sampler: Callable[[np.random.Generator, int], np.ndarray]
@@ -281,7 +287,7 @@ class StageDraws:
 
     def group(self, group: str) -> StageGroupDraws:
         """This stage's draws for the cases of ``group``."""
-        resolved = self._groups.get(group)
+        resolved = self.by_group.get(group)
         if resolved is None:
-            resolved = self._groups[group] = StageGroupDraws(self, group)
+            resolved = self.by_group[group] = StageGroupDraws(self, group)
         return resolved

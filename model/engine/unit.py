@@ -19,6 +19,7 @@ A case's life in a stage:
 
 from __future__ import annotations
 
+import functools
 from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -162,12 +163,13 @@ class UnitModel:
     def _make_pool(self, role_name: str) -> StaffPool:
         role = self.scenario.roles[role_name]
         r = self.role_names.index(role_name)
-
-        def on_finish(task: Task) -> None:
-            visit: Visit = task.owner
-            self.recorder.work_done(r, visit.case.source, task.hours, self.env._now)
-
-        return StaffPool(self.env, role.casework_hours_per_day, self._on_work_start, on_finish)
+        # A visit with no caseload slot is allocated when its work starts (``report_start``).
+        return StaffPool(
+            self.env,
+            role.casework_hours_per_day,
+            self.recorder.allocated,
+            functools.partial(self.recorder.work_done, r),
+        )
 
     def _make_stage(self, name: str, index: int, group_sizes: dict[str, int]) -> _StageRuntime:
         stage = self.scenario.stages[name]
@@ -215,11 +217,6 @@ class UnitModel:
         self._seq += 1
         return (stage.precedence, rank, self._seq)
 
-    def _on_work_start(self, task: Task) -> None:
-        visit: Visit = task.owner
-        if visit.allocated != visit.allocated and self.stages[visit.stage].slots is None:
-            self.recorder.allocated(visit, self.env._now)
-
     def _enter(self, case: Case, stage: _StageRuntime, preexisting: str | None = None) -> None:
         """Start ``case``'s visit to ``stage``; ``preexisting`` is 'waiting' or 'in_progress'
         for backlog cases."""
@@ -233,7 +230,8 @@ class UnitModel:
         visit = Visit(case, stage.index, visit_no, case.received if preexisting else now)
         case.runtime = stage
         case.visit = visit
-        case.draws = stage.draws.group(case.group)
+        draws = stage.draws.by_group.get(case.group)  # resolved once per stage and group
+        case.draws = stage.draws.group(case.group) if draws is None else draws
         self.recorder.entered(visit, now)
         if preexisting == "in_progress":
             visit.preexisting = True
@@ -285,7 +283,9 @@ class UnitModel:
             if rank is None:
                 rank = 0 if stage.fifo else case.priority
             key = (stage.precedence, rank, self._seq)
-            stage.pool.request(key, Task(hours, visit, self._worked))
+            # Not yet allocated (no caseload slot): allocated when the work starts.
+            unallocated = visit.allocated != visit.allocated
+            stage.pool.request(key, Task(hours, visit, self._worked, unallocated))
             return
         if visit.allocated != visit.allocated:
             self.recorder.allocated(visit, self.env._now)
@@ -321,7 +321,11 @@ class UnitModel:
         if stage.slots is not None:
             stage.slots.release()
         self.recorder.exited(visit, now)
-        destination = stage.routes.choose(case, case.draws.route.get(case.index, visit.visit_no))
+        destination = stage.routes.only
+        if destination is None:
+            destination = stage.routes.choose(
+                case, case.draws.route.get(case.index, visit.visit_no)
+            )
         if self.case_rows is not None:
             self.case_rows.append(
                 (

@@ -7,7 +7,12 @@ from model.engine.staff import CaseloadSlots, StaffPool, Task, server_weights
 
 
 def _pool(env, fte, log):
-    pool = StaffPool(env, hours_per_day=24.0, on_start=lambda t: None, on_finish=log.append)
+    pool = StaffPool(
+        env,
+        hours_per_day=24.0,
+        on_start=lambda o, now: None,
+        on_finish=lambda t, now: log.append(t),
+    )
     pool.set_fte(fte)
     return pool
 
