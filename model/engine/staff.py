@@ -9,7 +9,7 @@ events:
   non-casework time, averaged); a fractional FTE (0.5) is a server working at
   that fraction of the rate, so capacity is exactly proportional to FTE;
 * a server works one task at a time, taking the next from a priority queue
-  keyed by (stage precedence, priority rank, arrival order);
+  keyed by (stage precedence, priority rank, order of request);
 * a joiner starts taking work at once; a leaver finishes the task in hand and
   then leaves (nobody drops a case mid-task).
 
@@ -92,7 +92,7 @@ class StaffPool:
         self.hours_per_day = hours_per_day
         self._on_start = on_start
         self._on_finish = on_finish
-        self._queue: list[tuple[tuple, int, Task]] = []
+        self._queue: list[tuple[int, int, int, Task]] = []  # (precedence, rank, seq, task)
         self._seq = 0
         self._idle: list[_Server] = []
         self._active: list[_Server] = []  # not retiring
@@ -171,9 +171,9 @@ class StaffPool:
         server.share = share
 
     # ------------------------------------------------------------ work
-    def request(self, key: tuple, task: Task) -> None:
-        """Queue ``task`` under ``key`` (smaller first); ``task.then(task)`` is called when it
-        is finished.
+    def request(self, task: Task, precedence: int, rank: int) -> None:
+        """Start ``task`` if someone is free, else queue it by (precedence, rank, order of
+        request), smaller first; ``task.then(task)`` is called when it is finished.
 
         Work started at once is finished by its own wake-up, which calls ``then`` straight
         after the pool's bookkeeping; queued work is finished by a second wake-up at the same
@@ -183,7 +183,7 @@ class StaffPool:
             self._start(self._idle.pop(), task)
         else:
             task.queued = True
-            heapq.heappush(self._queue, (key, self._seq, task))
+            heapq.heappush(self._queue, (precedence, rank, self._seq, task))
             self._seq += 1
 
     # _start and _finish run once per task each: ``_advance`` and ``_give_work`` are written
@@ -221,7 +221,7 @@ class StaffPool:
         if server.retiring:
             self.on_duty_fte -= server.weight
         elif self._queue:  # self._give_work(server)
-            self._start(server, heapq.heappop(self._queue)[2])
+            self._start(server, heapq.heappop(self._queue)[3])
         else:
             self._idle.append(server)
         if not task.queued and then is not None:
@@ -229,7 +229,7 @@ class StaffPool:
 
     def _give_work(self, server: _Server) -> None:
         if self._queue:
-            self._start(server, heapq.heappop(self._queue)[2])
+            self._start(server, heapq.heappop(self._queue)[3])
         else:
             self._idle.append(server)
 

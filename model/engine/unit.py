@@ -255,10 +255,9 @@ class UnitModel:
         stage = case.runtime
         delays = [d for d in resumed.delays if d > 0]
         if stage.pool is not None and resumed.hours > 0:
-            self._seq += 1
-            key = (stage.precedence, -1, self._seq)  # already in someone's hands
             then = lambda _task: self._resumed_delays(case, delays)  # noqa: E731
-            stage.pool.request(key, Task(resumed.hours, case.visit, then))
+            # Rank -1: already in someone's hands, so ahead of every new case.
+            stage.pool.request(Task(resumed.hours, case.visit, then), stage.precedence, -1)
             return
         self._resumed_delays(case, delays)
 
@@ -279,13 +278,12 @@ class UnitModel:
         visit = case.visit
         if stage.pool is not None:
             hours = case.draws.effort.get(case.index, visit.visit_no) * effort_share
-            self._seq += 1  # queue key: (stage precedence, priority rank, arrival order)
             if rank is None:
                 rank = 0 if stage.fifo else case.priority
-            key = (stage.precedence, rank, self._seq)
             # Not yet allocated (no caseload slot): allocated when the work starts.
             unallocated = visit.allocated != visit.allocated
-            stage.pool.request(key, Task(hours, visit, self._worked, unallocated))
+            task = Task(hours, visit, self._worked, unallocated)
+            stage.pool.request(task, stage.precedence, rank)  # queued by precedence, rank, order
             return
         if visit.allocated != visit.allocated:
             self.recorder.allocated(visit, self.env._now)

@@ -30,7 +30,7 @@ def test_tasks_run_in_parallel_up_to_fte_and_queue_by_key() -> None:
     pool = _pool(env, 2, finished)
     tasks = [Task(h, name) for h, name in zip([24.0, 48.0, 24.0, 24.0], "abcd", strict=True)]
     for key, task in zip([(0, 2), (0, 2), (0, 2), (0, 0)], tasks, strict=True):
-        pool.request(key, task)
+        pool.request(task, *key)
     env.run()
     started = {t.owner: t.started for t in tasks}
     assert started["a"] == started["b"] == 0.0
@@ -46,7 +46,7 @@ def test_joiner_takes_queued_work_and_leaver_finishes_task_first() -> None:
     done = []
     tasks = [Task(48.0, i, done.append) for i in range(3)]
     for task in tasks:
-        pool.request((0,), task)
+        pool.request(task, 0, 0)
     env.timeout(0.5).callbacks.append(lambda e: pool.set_fte(2))  # a joiner
     env.timeout(1.0).callbacks.append(lambda e: pool.set_fte(1))  # someone leaves
     env.run()
@@ -64,7 +64,7 @@ def test_fractional_fte_works_at_that_fraction() -> None:
     env = Clock()
     pool = _pool(env, 0.5, [])
     task = Task(24.0, "x")
-    pool.request((0,), task)
+    pool.request(task, 0, 0)
     env.run()
     assert env.now == 2.0
 
