@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ["scipy", "pandas", "pyarrow", "duckdb", "plotly", "dask", "distributed", "streamlit"]
+HEAVY = ["scipy", "pandas", "pyarrow", "duckdb", "plotly", "dask", "distributed", "streamlit", "simpy"]
 
 
 def _loaded_after(code: str) -> list[str]:
