@@ -92,6 +92,7 @@ class StaffPool:
         self.hours_per_day = hours_per_day
         self._on_start = on_start
         self._on_finish = on_finish
+        self._finished = self._finish  # one bound method, not one per task
         self._queue: list[tuple[int, int, int, Task]] = []  # (precedence, rank, seq, task)
         self._seq = 0
         self._idle: list[_Server] = []
@@ -202,7 +203,7 @@ class StaffPool:
         if task.report_start:
             self._on_start(task.owner, now)
         duration = task.hours / (server.weight * server.share * self.hours_per_day)
-        self.env.wake(duration, self._finish, task)
+        self.env.wake(duration, self._finished, task)
 
     def _finish(self, task: Task) -> None:
         server = task.server

@@ -118,6 +118,9 @@ class UnitModel:
         self._seq = 0
         self._visit_cap = scenario.limits.max_visits_per_case
         self._n_stages = len(self.stage_names)
+        # Callbacks bound once (an attribute read of a method makes a new object each time).
+        self._worked_callback = self._worked
+        self._arrival_callback = self._arrival
 
         self._arrivals = self._sample_arrivals()
         group_sizes = {name: len(a[0]) for name, a in self._arrivals.items()}
@@ -282,7 +285,7 @@ class UnitModel:
                 rank = 0 if stage.fifo else case.priority
             # Not yet allocated (no caseload slot): allocated when the work starts.
             unallocated = visit.allocated != visit.allocated
-            task = Task(hours, visit, self._worked, unallocated)
+            task = Task(hours, visit, self._worked_callback, unallocated)
             stage.pool.request(task, stage.precedence, rank)  # queued by precedence, rank, order
             return
         if visit.allocated != visit.allocated:
@@ -446,7 +449,7 @@ class UnitModel:
                 i = 0
             t = times[i]
             if t > now:
-                env.wake(t - now, self._arrival)
+                env.wake(t - now, self._arrival_callback)
                 break
             name, source, attrs, entry = self._feeds[sources[i]]
             case = self._new_case(name, positions[i], source, attrs, t)
