@@ -296,10 +296,13 @@ class Recorder:
     def work_done(self, role: int, task: Task, now: float) -> None:
         """A task of ``role`` is finished: its hours count to the case's source and the week
         (a staff pool's ``on_finish``, with the role bound)."""
-        if now >= self.start:
+        start = self.start
+        if now >= start:
             hours = task.hours
             self._staff_hours[role][task.owner.case.source] += hours
-            week = min(int((now - self.start) // DAYS_PER_WEEK), self._last_week)
+            week = int((now - start) // DAYS_PER_WEEK)
+            if week > self._last_week:  # min(week, last week), without the call
+                week = self._last_week
             self._weekly_staff_hours[week][role] += hours
 
     # ------------------------------------------------------------ snapshots
