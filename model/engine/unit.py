@@ -206,13 +206,14 @@ class UnitModel:
                 self.env.timeout(t).callbacks.append(lambda _e, fte=fte: apply(fte))
 
     # ------------------------------------------------------------ cases
-    # A case is driven by event callbacks, not a SimPy process: ``_enter`` starts a visit to a
+    # A case is driven by callbacks, not a SimPy process: ``_enter`` starts a visit to a
     # stage, and each step schedules the next one (slot granted -> ``_slot_granted``, staff
-    # time worked -> ``_worked``, an external delay over -> ``_delay_over``), ending in
-    # ``_leave``, which routes the case to its next stage or closes it. The events (and the
-    # moments at which they are scheduled) are those the process version waited on, so event
-    # order, and with it every result, is unchanged; a case no longer costs a process start
-    # and end event, nor a generator resumed at every step.
+    # time worked -> ``_worked``, an external delay over -> ``_delays``), ending in
+    # ``_leave``, which routes the case to its next stage or closes it. Each step is a
+    # wake-up in SimPy's queue (model.engine.clock) scheduled where the process version
+    # waited on an event, keyed as that event was, so event order, and with it every result,
+    # is unchanged; a case costs no process start and end event, no event objects, and no
+    # generator resumed at every step.
     def _key(self, stage: _StageRuntime, case: Case, rank_override: int | None = None) -> tuple:
         rank = 0 if stage.fifo else case.priority
         if rank_override is not None:
