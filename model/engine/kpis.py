@@ -221,7 +221,10 @@ class Recorder:
     def _period(self, now: float) -> int:
         """Index of the target period containing clock time ``now`` (clipped to the horizon)."""
         k = int((now - self.start) // self._period_days)
-        return min(max(k, 0), len(self.periods) - 1)
+        if k < 0:  # min(max(k, 0), last), without the calls (this runs per counted case)
+            return 0
+        last = len(self.periods) - 1
+        return last if k > last else k
 
     def _advance_wip(self, now: float) -> None:
         if now > self._wip_last:
