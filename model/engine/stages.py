@@ -272,7 +272,8 @@ class StageDraws:
         self.stage = stage
         self._sizes = group_sizes
         self._lives = lives
-        self.by_group: dict[str, StageGroupDraws] = {}
+        self._groups: dict[str, StageGroupDraws] = {}
+        self.by_group = self._groups  # the same dict, read directly on the engine's hot path
 
     def table(
         self, quantity: str, group: str, sampler: Callable[[np.random.Generator, int], np.ndarray]
@@ -287,7 +288,7 @@ class StageDraws:
 
     def group(self, group: str) -> StageGroupDraws:
         """This stage's draws for the cases of ``group``."""
-        resolved = self.by_group.get(group)
+        resolved = self._groups.get(group)
         if resolved is None:
-            resolved = self.by_group[group] = StageGroupDraws(self, group)
+            resolved = self._groups[group] = StageGroupDraws(self, group)
         return resolved
