@@ -19,6 +19,10 @@ The three simulators:
 The figure is simulated case-stages (services completed) per CPU-second
 (``time.process_time``). The simulators take turns, replication by replication, so a busy
 machine slows all of them alike; the ratios are what to compare, not the absolute figures.
+The garbage collector is run (untimed) before every timed run, so no simulator pays for
+collecting the garbage the one before it left behind: without this the ratios moved by up
+to 0.3 from run to run (Ciw leaves many objects in reference cycles, and whoever ran next
+paid for their collection).
 Goals (issue 13): engine at least 0.8x bare SimPy and at least 2x Ciw on both networks.
 
     .venv/bin/python benchmarks/engine_throughput.py [--replications N] [--years Y]
@@ -27,6 +31,7 @@ Goals (issue 13): engine at least 0.8x bare SimPy and at least 2x Ciw on both ne
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -155,6 +160,7 @@ def _ciw_available() -> bool:
 
 
 def _cpu(fn: Callable[[], int]) -> tuple[int, float]:
+    gc.collect()  # untimed: the previous run's garbage is not this run's cost
     start = time.process_time()
     served = fn()
     return served, time.process_time() - start

@@ -110,8 +110,10 @@ def remaining_by_tail_inversion(
 
 
 class _Dist(NumbersOnly):
+    # defer_build: the validators are built on first use, not at import (start-up time:
+    # a scenario's validation builds its whole tree once; see docs/performance.md).
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True
     )
 
     @abstractmethod

@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from model.engine.sources import DAYS_PER_YEAR
-from model.engine.unit import run_replication
 from model.queueing import erlang_c, mg1_mean_wait, mmc_mean_wait, priority_mm1_waits
 from model.replications import (
     Estimate,
@@ -924,6 +923,8 @@ def replicate_in_fresh_interpreter(scenario: Scenario, seed: int, replication: i
 
 def _replicate_stdin() -> None:
     """Entry point of :func:`replicate_in_fresh_interpreter`'s child process."""
+    from model.engine.unit import run_replication  # here: `acusim` start-up does not load it
+
     request = json.loads(sys.stdin.read())
     scenario = scenario_from_mapping(request["scenario"], "verify reproducibility")
     result = run_replication(scenario, request["seed"], request["replication"])

@@ -29,6 +29,7 @@ import numpy as np
 
 from model.engine.reach import Reach
 from model.engine.sources import DAYS_PER_WEEK, DAYS_PER_YEAR
+from model.engine.staff import Task
 from model.engine.stages import Case, condition_matcher
 from model.scenario import (
     PRIORITIES,
@@ -130,7 +131,10 @@ class Recorder:
         self.waits = [array("d") for _ in range(n_stages)]
         self.stays = [array("d") for _ in range(n_stages)]
         self.entries = [0] * n_stages
-        self.open_visits: set[Visit] = set()
+        # Open visits in the order they began (a dict as an ordered set): the censored-wait
+        # KPIs sum weights over them, and a set's order (by object address) changed those
+        # sums in the last digit from one run to the next.
+        self.open_visits: dict[Visit, None] = {}
         # Plain nested lists while the run goes (a scalar += into a numpy array is slow);
         # numpy arrays from them once at the end (same additions, in the same order).
         self._staff_hours = [[0.0] * len(self.source_names) for _ in range(n_roles)]
@@ -217,21 +221,29 @@ class Recorder:
     def _period(self, now: float) -> int:
         """Index of the target period containing clock time ``now`` (clipped to the horizon)."""
         k = int((now - self.start) // self._period_days)
-        return min(max(k, 0), len(self.periods) - 1)
+        if k < 0:  # min(max(k, 0), last), without the calls (this runs per counted case)
+            return 0
+        last = len(self.periods) - 1
+        return last if k > last else k
 
     def _advance_wip(self, now: float) -> None:
         if now > self._wip_last:
             self._wip_area += self.wip * (now - self._wip_last)
             self._wip_last = now
 
+    # case_created and case_closed run once per case: ``_advance_wip`` is written out in them.
     def case_created(self, case: Case, now: float) -> None:
         self.created += 1
-        self._advance_wip(now)
+        if now > self._wip_last:  # self._advance_wip(now)
+            self._wip_area += self.wip * (now - self._wip_last)
+            self._wip_last = now
         self.wip += 1
 
     def case_closed(self, case: Case, outcome: int, now: float) -> None:
         self.closed_total += 1
-        self._advance_wip(now)
+        if now > self._wip_last:  # self._advance_wip(now)
+            self._wip_area += self.wip * (now - self._wip_last)
+            self._wip_last = now
         self.wip -= 1
         if now >= self.start:
             self.closed[outcome] += 1
@@ -242,7 +254,7 @@ class Recorder:
         self.waiting[visit.stage] += 1
         if now >= self.start:
             self.entries[visit.stage] += 1
-        self.open_visits.add(visit)
+        self.open_visits[visit] = None
 
     def allocated(self, visit: Visit, now: float) -> None:
         """The case is started (or put on someone's caseload) in its stage."""
@@ -270,12 +282,13 @@ class Recorder:
     def exited(self, visit: Visit, now: float) -> None:
         stage = visit.stage
         self.in_progress[stage] -= 1
-        self.open_visits.discard(visit)
+        self.open_visits.pop(visit, None)
         if now < self.start:
             return
         stay = now - visit.queued
         self.stays[stage].append(stay)
-        self._count_long(stage, stay, now)
+        if self._long_open_at[stage] or stage == self._pcc_stage:
+            self._count_long(stage, stay, now)
 
     def _count_long(self, stage: int, stay: float, now: float) -> None:
         for over, counted in self._long_open_at[stage]:
@@ -283,10 +296,16 @@ class Recorder:
         if stage == self._pcc_stage:
             self._pcc.add(stay > self._pcc_days)
 
-    def work_done(self, role: int, source: int, hours: float, now: float) -> None:
-        if now >= self.start:
-            self._staff_hours[role][source] += hours
-            week = min(int((now - self.start) // DAYS_PER_WEEK), self._last_week)
+    def work_done(self, role: int, task: Task, now: float) -> None:
+        """A task of ``role`` is finished: its hours count to the case's source and the week
+        (a staff pool's ``on_finish``, with the role bound)."""
+        start = self.start
+        if now >= start:
+            hours = task.hours
+            self._staff_hours[role][task.owner.case.source] += hours
+            week = int((now - start) // DAYS_PER_WEEK)
+            if week > self._last_week:  # min(week, last week), without the call
+                week = self._last_week
             self._weekly_staff_hours[week][role] += hours
 
     # ------------------------------------------------------------ snapshots

@@ -15,6 +15,7 @@ replication: drawing one arrival at a time is what makes simulators slow.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,3 +150,37 @@ def sample_attributes(mix: AttributeMix, size: int, rng: np.random.Generator) ->
     if mix.apsp_priority is not None:
         priority = np.where(apsp, PRIORITIES.index(mix.apsp_priority), priority)
     return Attributes(category=category, apsp=apsp, priority=priority)
+
+
+ARRIVAL_CHUNK = 4096
+"""Arrivals are merged into one time-ordered feed this many (about) at a time."""
+
+
+def merged_arrivals(
+    times: list[np.ndarray], chunk: int = ARRIVAL_CHUNK
+) -> Iterator[tuple[list[float], list[int], list[int]]]:
+    """Every source's sorted arrival times in one time order, a chunk at a time.
+
+    Yields (times, source numbers, positions within the source) as plain lists: the order
+    of sorting the tuples (t, s, j), ties by source and then position. A chunk is every
+    arrival up to and including a cut time (so ties never straddle two chunks), the cut
+    being the ``chunk``-th next arrival of the source that reaches it first; merged with
+    numpy per chunk, so the engine takes the next arrival by indexing lists, and memory
+    holds one chunk, not the run's arrivals."""
+    starts = [0] * len(times)
+    while True:
+        remaining = [(s, t) for s, t in enumerate(times) if starts[s] < len(t)]
+        if not remaining:
+            return
+        ahead = [t[starts[s] + chunk] for s, t in remaining if starts[s] + chunk < len(t)]
+        cut = min(ahead) if ahead else np.inf
+        parts_t, parts_s, parts_j = [], [], []
+        for s, t in remaining:
+            end = int(np.searchsorted(t, cut, side="right"))
+            parts_t.append(t[starts[s] : end])
+            parts_s.append(np.full(end - starts[s], s))
+            parts_j.append(np.arange(starts[s], end))
+            starts[s] = end
+        t_all, s_all, j_all = (np.concatenate(p) for p in (parts_t, parts_s, parts_j))
+        order = np.lexsort((j_all, s_all, t_all))
+        yield t_all[order].tolist(), s_all[order].tolist(), j_all[order].tolist()

@@ -9,7 +9,7 @@ events:
   non-casework time, averaged); a fractional FTE (0.5) is a server working at
   that fraction of the rate, so capacity is exactly proportional to FTE;
 * a server works one task at a time, taking the next from a priority queue
-  keyed by (stage precedence, priority rank, arrival order);
+  keyed by (stage precedence, priority rank, order of request);
 * a joiner starts taking work at once; a leaver finishes the task in hand and
   then leaves (nobody drops a case mid-task).
 
@@ -29,23 +29,31 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import simpy
-from simpy.events import Event, Timeout
+from model.engine.clock import Clock
 
 FTE_EPSILON = 1e-9
 """FTE below this is treated as zero (floating-point noise from plan arithmetic)."""
 
 
 class Task:
-    """One request for staff time. The pool sets ``started`` and ``done`` (fires when finished,
-    with the task as its value, so a callback finds its ``owner`` without a closure)."""
+    """One request for staff time. The pool sets ``started`` and calls ``then(task)`` when the
+    work is finished (the callback finds its ``owner`` on the task: no closure per task);
+    with ``report_start`` it also tells its ``on_start`` when the work begins."""
 
-    __slots__ = ("done", "hours", "owner", "server", "started")
+    __slots__ = ("hours", "owner", "queued", "report_start", "server", "started", "then")
 
-    def __init__(self, hours: float, owner: Any) -> None:
+    def __init__(
+        self,
+        hours: float,
+        owner: Any,
+        then: Callable[[Task], None] | None = None,
+        report_start: bool = False,
+    ) -> None:
         self.hours = hours
         self.owner = owner
-        self.done: simpy.Event | None = None
+        self.then = then
+        self.report_start = report_start
+        self.queued = False
         self.started = math.nan
         self.server: _Server | None = None
 
@@ -68,20 +76,24 @@ def server_weights(fte: float) -> list[float]:
 
 
 class StaffPool:
-    """The people of one role: a priority queue of tasks and servers that come and go."""
+    """The people of one role: a priority queue of tasks and servers that come and go.
+
+    ``on_start(task.owner, now)`` is called when a task with ``report_start`` begins, and
+    ``on_finish(task, now)`` when any task is finished (before its ``then``)."""
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Clock,
         hours_per_day: float,
-        on_start: Callable[[Task], None],
-        on_finish: Callable[[Task], None],
+        on_start: Callable[[Any, float], None],
+        on_finish: Callable[[Task, float], None],
     ) -> None:
         self.env = env
         self.hours_per_day = hours_per_day
         self._on_start = on_start
         self._on_finish = on_finish
-        self._queue: list[tuple[tuple, int, Task]] = []
+        self._finished = self._finish  # one bound method, not one per task
+        self._queue: list[tuple[int, int, int, Task]] = []  # (precedence, rank, seq, task)
         self._seq = 0
         self._idle: list[_Server] = []
         self._active: list[_Server] = []  # not retiring
@@ -160,48 +172,65 @@ class StaffPool:
         server.share = share
 
     # ------------------------------------------------------------ work
-    def request(self, key: tuple, task: Task) -> simpy.Event:
-        """Queue ``task`` under ``key`` (smaller first); the returned event fires when finished.
+    def request(self, task: Task, precedence: int, rank: int) -> None:
+        """Start ``task`` if someone is free, else queue it by (precedence, rank, order of
+        request), smaller first; ``task.then(task)`` is called when it is finished.
 
-        Work started at once is waited on through its own timeout (whose first callback is
-        the pool's bookkeeping), saving an event on the commonest path."""
+        Work started at once is finished by its own wake-up, which calls ``then`` straight
+        after the pool's bookkeeping; queued work is finished by a second wake-up at the same
+        moment (the order SimPy gave when these were a timeout with two callbacks, and a
+        timeout and an event)."""
         if self._idle:
-            task.done = self._start(self._idle.pop(), task)
+            self._start(self._idle.pop(), task)
         else:
-            task.done = Event(self.env)
-            heapq.heappush(self._queue, (key, self._seq, task))
+            task.queued = True
+            heapq.heappush(self._queue, (precedence, rank, self._seq, task))
             self._seq += 1
-        return task.done
 
-    def _start(self, server: _Server, task: Task) -> simpy.Event:
-        self._advance()
+    # _start and _finish run once per task each: ``_advance`` and ``_give_work`` are written
+    # out in them (the same arithmetic) to save a call on the engine's commonest path.
+    def _start(self, server: _Server, task: Task) -> None:
+        now = self.env._now
+        if now > self._last:  # self._advance()
+            elapsed = now - self._last
+            self.busy_area += self.busy_fte * elapsed
+            self.on_duty_area += self.on_duty_fte * elapsed
+            self._last = now
         server.task = task
         task.server = server
         self.busy_fte += server.weight
-        task.started = self.env._now
-        self._on_start(task)
+        task.started = now
+        if task.report_start:
+            self._on_start(task.owner, now)
         duration = task.hours / (server.weight * server.share * self.hours_per_day)
-        finished = Timeout(self.env, duration, task)
-        finished.callbacks.append(self._finish)
-        return finished
+        self.env.wake(duration, self._finished, task)
 
-    def _finish(self, event: simpy.Event) -> None:
-        task: Task = event._value
+    def _finish(self, task: Task) -> None:
         server = task.server
-        self._advance()
+        now = self.env._now
+        if now > self._last:  # self._advance()
+            elapsed = now - self._last
+            self.busy_area += self.busy_fte * elapsed
+            self.on_duty_area += self.on_duty_fte * elapsed
+            self._last = now
         server.task = None
         self.busy_fte -= server.weight
-        self._on_finish(task)
-        if task.done is not event:  # queued work: wake the waiting case
-            task.done.succeed(task)
+        self._on_finish(task, now)
+        then = task.then
+        if task.queued and then is not None:  # wake the waiting case (as an event did)
+            self.env.wake(0.0, then, task)
         if server.retiring:
             self.on_duty_fte -= server.weight
+        elif self._queue:  # self._give_work(server)
+            self._start(server, heapq.heappop(self._queue)[3])
         else:
-            self._give_work(server)
+            self._idle.append(server)
+        if not task.queued and then is not None:
+            then(task)
 
     def _give_work(self, server: _Server) -> None:
         if self._queue:
-            self._start(server, heapq.heappop(self._queue)[2])
+            self._start(server, heapq.heappop(self._queue)[3])
         else:
             self._idle.append(server)
 
@@ -209,25 +238,24 @@ class StaffPool:
 class CaseloadSlots:
     """Caseload places whose number follows the role's FTE; waiting cases queue by key."""
 
-    def __init__(self, env: simpy.Environment, cap_per_fte: float) -> None:
+    def __init__(self, env: Clock, cap_per_fte: float) -> None:
         self.env = env
         self.cap_per_fte = cap_per_fte
         self.capacity = 0
         self.in_use = 0
-        self._queue: list[tuple[tuple, int, simpy.Event, Any]] = []
+        self._queue: list[tuple[tuple, int, Callable[[Any], None], Any]] = []
         self._seq = 0
 
     def set_fte(self, fte: float) -> None:
         self.capacity = math.floor(self.cap_per_fte * fte + FTE_EPSILON)
         self._admit()
 
-    def acquire(self, key: tuple, value: Any = None) -> simpy.Event:
-        """An event that fires (with ``value``) when a slot is this key's."""
-        event = Event(self.env)
-        heapq.heappush(self._queue, (key, self._seq, event, value))
+    def acquire(self, key: tuple, then: Callable[[Any], None], value: Any = None) -> None:
+        """Call ``then(value)`` (by a wake-up, as an event's callback was) when a slot is this
+        key's."""
+        heapq.heappush(self._queue, (key, self._seq, then, value))
         self._seq += 1
         self._admit()
-        return event
 
     def hold_existing(self) -> None:
         """Count a case already on someone's caseload at the start, even beyond capacity."""
@@ -240,5 +268,5 @@ class CaseloadSlots:
     def _admit(self) -> None:
         while self._queue and self.in_use < self.capacity:
             self.in_use += 1
-            _, _, event, value = heapq.heappop(self._queue)
-            event.succeed(value)
+            _, _, then, value = heapq.heappop(self._queue)
+            self.env.wake(0.0, then, value)

@@ -112,6 +112,12 @@ class RouteTable:
         ]
         self._default = self._cumulative(routing.default)
         self._cache: dict[tuple, tuple[list[str], list[float]]] = {}
+        # Where every case goes when there is no choice (no rules, one destination): the
+        # engine then reads no routing random number (the stage's routing stream, used by
+        # nothing else, is simply not drawn).
+        self.only: str | None = (
+            next(iter(routing.default)) if not routing.rules and len(routing.default) == 1 else None
+        )
 
     @staticmethod
     def _cumulative(routes: dict[str, float]) -> tuple[list[str], list[float]]:
@@ -267,6 +273,7 @@ class StageDraws:
         self._sizes = group_sizes
         self._lives = lives
         self._groups: dict[str, StageGroupDraws] = {}
+        self.by_group = self._groups  # the same dict, read directly on the engine's hot path
 
     def table(
         self, quantity: str, group: str, sampler: Callable[[np.random.Generator, int], np.ndarray]

@@ -20,21 +20,24 @@ A case's life in a stage:
 from __future__ import annotations
 
 import dataclasses
-import heapq
-import itertools
+import functools
 from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
-from simpy.events import Event, Timeout
 
+from model.engine.clock import Clock
 from model.engine.effort_schedule import EffortSchedule, build_schedule
 from model.engine.guards import check_case_visits
 from model.engine.kpis import Recorder, Visit
 from model.engine.resume import Resumed, backlog_mix, resume_open_case
-from model.engine.sources import DAYS_PER_WEEK, sample_arrival_times, sample_attributes
+from model.engine.sources import (
+    DAYS_PER_WEEK,
+    merged_arrivals,
+    sample_arrival_times,
+    sample_attributes,
+)
 from model.engine.staff import CaseloadSlots, StaffPool, Task
 from model.engine.stages import Case, GroupLife, RouteTable, StageDraws, condition_matcher
 from model.engine.streams import Streams
@@ -105,7 +108,7 @@ class UnitModel:
         self, scenario: Scenario, seed: int, replication: int, record_cases: bool = False
     ) -> None:
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.streams = Streams(seed, replication)
         self.replication = replication
         self.report_start = float(scenario.warmup_days)
@@ -119,6 +122,10 @@ class UnitModel:
         self.case_rows: list[tuple] | None = [] if record_cases else None
         self._seq = 0
         self._visit_cap = scenario.limits.max_visits_per_case
+        self._n_stages = len(self.stage_names)
+        # Callbacks bound once (an attribute read of a method makes a new object each time).
+        self._worked_callback = self._worked
+        self._arrival_callback = self._arrival
 
         self._arrivals = self._sample_arrivals()
         group_sizes = {name: len(a[0]) for name, a in self._arrivals.items()}
@@ -164,12 +171,13 @@ class UnitModel:
     def _make_pool(self, role_name: str) -> StaffPool:
         role = self.scenario.roles[role_name]
         r = self.role_names.index(role_name)
-
-        def on_finish(task: Task) -> None:
-            visit: Visit = task.owner
-            self.recorder.work_done(r, visit.case.source, task.hours, self.env._now)
-
-        return StaffPool(self.env, role.casework_hours_per_day, self._on_work_start, on_finish)
+        # A visit with no caseload slot is allocated when its work starts (``report_start``).
+        return StaffPool(
+            self.env,
+            role.casework_hours_per_day,
+            self.recorder.allocated,
+            functools.partial(self.recorder.work_done, r),
+        )
 
     def _make_stage(self, name: str, index: int, group_sizes: dict[str, int]) -> _StageRuntime:
         stage = self.scenario.stages[name]
@@ -220,24 +228,20 @@ class UnitModel:
                 self.env.timeout(t).callbacks.append(lambda _e, fte=fte: apply(fte))
 
     # ------------------------------------------------------------ cases
-    # A case is driven by event callbacks, not a SimPy process: ``_enter`` starts a visit to a
+    # A case is driven by callbacks, not a SimPy process: ``_enter`` starts a visit to a
     # stage, and each step schedules the next one (slot granted -> ``_slot_granted``, staff
-    # time worked -> ``_worked``, an external delay over -> ``_delay_over``), ending in
-    # ``_leave``, which routes the case to its next stage or closes it. The events (and the
-    # moments at which they are scheduled) are those the process version waited on, so event
-    # order, and with it every result, is unchanged; a case no longer costs a process start
-    # and end event, nor a generator resumed at every step.
+    # time worked -> ``_worked``, an external delay over -> ``_delays``), ending in
+    # ``_leave``, which routes the case to its next stage or closes it. Each step is a
+    # wake-up in SimPy's queue (model.engine.clock) scheduled where the process version
+    # waited on an event, keyed as that event was, so event order, and with it every result,
+    # is unchanged; a case costs no process start and end event, no event objects, and no
+    # generator resumed at every step.
     def _key(self, stage: _StageRuntime, case: Case, rank_override: int | None = None) -> tuple:
         rank = 0 if stage.fifo else case.priority
         if rank_override is not None:
             rank = rank_override
         self._seq += 1
         return (stage.precedence, rank, self._seq)
-
-    def _on_work_start(self, task: Task) -> None:
-        visit: Visit = task.owner
-        if visit.allocated != visit.allocated and self.stages[visit.stage].slots is None:
-            self.recorder.allocated(visit, self.env._now)
 
     def _enter(self, case: Case, stage: _StageRuntime, preexisting: str | None = None) -> None:
         """Start ``case``'s visit to ``stage``; ``preexisting`` is 'waiting' or 'in_progress'
@@ -252,7 +256,8 @@ class UnitModel:
         visit = Visit(case, stage.index, visit_no, case.received if preexisting else now)
         case.runtime = stage
         case.visit = visit
-        case.draws = stage.draws.group(case.group)
+        draws = stage.draws.by_group.get(case.group)  # resolved once per stage and group
+        case.draws = stage.draws.group(case.group) if draws is None else draws
         self.recorder.entered(visit, now)
         if preexisting == "in_progress":
             visit.preexisting = True
@@ -266,7 +271,7 @@ class UnitModel:
             effort_share = float(self._backlog_rng.random())  # work remaining
             self._work(case, effort_share, -1)  # already in someone's hands: continues first
         elif stage.slots is not None:
-            stage.slots.acquire(self._key(stage, case), case).callbacks.append(self._slot_granted)
+            stage.slots.acquire(self._key(stage, case), self._slot_granted, case)
         else:
             self._work(case, 1.0, None)
 
@@ -276,25 +281,20 @@ class UnitModel:
         stage = case.runtime
         delays = [d for d in resumed.delays if d > 0]
         if stage.pool is not None and resumed.hours > 0:
-            self._seq += 1
-            key = (stage.precedence, -1, self._seq)  # already in someone's hands
-            stage.pool.request(key, Task(resumed.hours, case.visit)).callbacks.append(
-                lambda _event: self._resumed_delays(case, delays)
-            )
+            then = lambda _task: self._resumed_delays(case, delays)  # noqa: E731
+            # Rank -1: already in someone's hands, so ahead of every new case.
+            stage.pool.request(Task(resumed.hours, case.visit, then), stage.precedence, -1)
             return
         self._resumed_delays(case, delays)
 
     def _resumed_delays(self, case: Case, delays: list[float]) -> None:
         if delays:
             duration = delays.pop(0)
-            Timeout(self.env, duration, case).callbacks.append(
-                lambda _event: self._resumed_delays(case, delays)
-            )
+            self.env.wake(duration, lambda _case: self._resumed_delays(case, delays), case)
             return
         self._leave(case)
 
-    def _slot_granted(self, event: Event) -> None:
-        case: Case = event._value
+    def _slot_granted(self, case: Case) -> None:
         self.recorder.allocated(case.visit, self.env._now)
         self._work(case, 1.0, None)
 
@@ -307,19 +307,20 @@ class UnitModel:
         visit = case.visit
         if stage.pool is not None:
             hours = case.draws.effort.get(case.index, visit.visit_no) * effort_share
-            self._seq += 1  # queue key: (stage precedence, priority rank, arrival order)
             if rank is None:
                 rank = 0 if stage.fifo else case.priority
-            key = (stage.precedence, rank, self._seq)
-            stage.pool.request(key, Task(hours, visit)).callbacks.append(self._worked)
+            # Not yet allocated (no caseload slot): allocated when the work starts.
+            unallocated = visit.allocated != visit.allocated
+            task = Task(hours, visit, self._worked_callback, unallocated)
+            stage.pool.request(task, stage.precedence, rank)  # queued by precedence, rank, order
             return
         if visit.allocated != visit.allocated:
             self.recorder.allocated(visit, self.env._now)
         case.delay = 0
         self._delays(case)
 
-    def _worked(self, event: Event) -> None:
-        case: Case = event._value.owner.case
+    def _worked(self, task: Task) -> None:
+        case: Case = task.owner.case
         if case.runtime.delays:
             case.delay = 0
             self._delays(case)
@@ -335,12 +336,9 @@ class UnitModel:
                 u, duration = case.draws.delay(case.index, case.visit.visit_no, k)
                 if u < probability:
                     case.delay = k + 1
-                    Timeout(self.env, duration, case).callbacks.append(self._delay_over)
+                    self.env.wake(duration, self._delays, case)
                     return
         self._leave(case)
-
-    def _delay_over(self, event: Event) -> None:
-        self._delays(event._value)
 
     def _leave(self, case: Case) -> None:
         """The visit ends: free the slot, route the case to its next stage or close it."""
@@ -350,7 +348,11 @@ class UnitModel:
         if stage.slots is not None:
             stage.slots.release()
         self.recorder.exited(visit, now)
-        destination = stage.routes.choose(case, case.draws.route.get(case.index, visit.visit_no))
+        destination = stage.routes.only
+        if destination is None:
+            destination = stage.routes.choose(
+                case, case.draws.route.get(case.index, visit.visit_no)
+            )
         if self.case_rows is not None:
             self.case_rows.append(
                 (
@@ -373,16 +375,16 @@ class UnitModel:
 
     def _new_case(self, group: str, index: int, source: int, attrs: tuple, received: float) -> Case:
         """A case; ``attrs`` holds its source's (category, apsp, priority) arrays."""
-        case = Case(
-            case_id=self._n_cases,
-            group=group,
-            index=index,
-            source=source,
-            category=attrs[0][index],
-            apsp=_BOOL[attrs[1][index]],
-            priority=attrs[2][index],
-            received=received,
-            n_stages=len(self.stage_names),
+        case = Case(  # positional: (id, group, index, source, category, apsp, priority, ...)
+            self._n_cases,
+            group,
+            index,
+            source,
+            attrs[0][index],
+            _BOOL[attrs[1][index]],
+            attrs[2][index],
+            received,
+            self._n_stages,
         )
         self._n_cases += 1
         if self.case_rows is not None:
@@ -453,36 +455,40 @@ class UnitModel:
             )
             for name, (_, attrs) in self._arrivals.items()
         ]
-        # A lazy k-way merge of the sorted sources: the same order as sorting (t, s, j), with
-        # no list of every arrival held for the whole run.
-        self._merged = heapq.merge(
-            *(
-                zip(memoryview(times), itertools.repeat(s), itertools.count(), strict=False)
-                for s, (times, _) in enumerate(self._arrivals.values())
-            )
-        )
-        self._next_arrival = next(self._merged, None)
+        # One time-ordered feed of every source's arrivals (ties: by source, then position),
+        # merged a chunk at a time: no list of every arrival held for the whole run.
+        self._chunks = merged_arrivals([times for times, _ in self._arrivals.values()])
+        self._feed: tuple[list[float], list[int], list[int]] = ([], [], [])
+        self._feed_at = 0
         return self._arrive_now()
 
     def _arrive_now(self) -> list[tuple[Case, _StageRuntime]]:
         """Create the cases arriving now and schedule the next arrival."""
         env = self.env
+        now = env._now
+        times, sources, positions = self._feed
+        i = self._feed_at
         arrived = []
-        upcoming = self._next_arrival
-        while upcoming is not None:
-            t, s, j = upcoming
-            if t > env._now:
-                Timeout(env, t - env._now).callbacks.append(self._arrival)
+        while True:
+            if i == len(times):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                times, sources, positions = self._feed = chunk
+                i = 0
+            t = times[i]
+            if t > now:
+                env.wake(t - now, self._arrival_callback)
                 break
-            name, source, attrs, entry = self._feeds[s]
-            case = self._new_case(name, j, source, attrs, t)
+            name, source, attrs, entry = self._feeds[sources[i]]
+            case = self._new_case(name, positions[i], source, attrs, t)
             self.recorder.case_created(case, t)
             arrived.append((case, entry))
-            upcoming = next(self._merged, None)
-        self._next_arrival = upcoming
+            i += 1
+        self._feed_at = i
         return arrived
 
-    def _arrival(self, _event: Event) -> None:
+    def _arrival(self, _arg: None) -> None:
         for case, entry in self._arrive_now():
             self._enter(case, entry)
 
@@ -491,21 +497,20 @@ class UnitModel:
         """Snapshot backlog and utilisation at the start and the end of every week."""
         self._weeks_snapped = 0
         if self.report_start > 0:
-            Timeout(self.env, self.report_start).callbacks.append(self._monitor_start)
+            self.env.wake(self.report_start, self._monitor_start)
         else:
             self._monitor_start(None)
 
-    def _monitor_start(self, _event: Event | None) -> None:
+    def _monitor_start(self, _arg: None) -> None:
         self.recorder.snapshot_start([p.areas() for p in self.pools], self.env.now)
         if self.recorder.n_weeks > 0:
-            Timeout(self.env, DAYS_PER_WEEK, 0).callbacks.append(self._monitor_week)
+            self.env.wake(DAYS_PER_WEEK, self._monitor_week, 0)
 
-    def _monitor_week(self, event: Event) -> None:
-        week = event._value
+    def _monitor_week(self, week: int) -> None:
         self.recorder.snapshot_week(week, [p.areas() for p in self.pools])
         self._weeks_snapped = week + 1
         if week + 1 < self.recorder.n_weeks:
-            Timeout(self.env, DAYS_PER_WEEK, week + 1).callbacks.append(self._monitor_week)
+            self.env.wake(DAYS_PER_WEEK, self._monitor_week, week + 1)
 
     def _last_snapshot(self) -> None:
         """The last week's snapshot when that week ends exactly at the end of the horizon

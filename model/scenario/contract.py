@@ -105,8 +105,10 @@ class StrictModel(NumbersOnly):
     """Base for every scenario model: unknown keys are errors, and numeric fields take numbers
     only (``"3"`` and ``true`` are errors, not 3 and 1)."""
 
+    # defer_build: the validators are built on first use, not at import (start-up time:
+    # a scenario's validation builds its whole tree once; see docs/performance.md).
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True
     )
 
 

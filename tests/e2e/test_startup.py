@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ["scipy", "pandas", "pyarrow", "duckdb", "plotly", "dask", "distributed", "streamlit"]
+HEAVY = [
+    *("scipy", "pandas", "pyarrow", "duckdb", "plotly", "dask", "distributed", "streamlit"),
+    "simpy",  # the engine: `acusim` start-up does not need it either
+]
 
 
 def _loaded_after(code: str) -> list[str]:

@@ -45,9 +45,8 @@ def test_a_rate_ten_percent_too_high_fails_the_arrivals_check(monkeypatch, basel
 def test_a_queue_served_in_reverse_priority_fails_the_priority_check(monkeypatch, baseline):
     original = model.engine.staff.StaffPool.request
 
-    def reversed_priority(self, key, task):
-        precedence, rank, order = key  # the engine's queue key (unit.py, _work)
-        return original(self, (precedence, -rank, order), task)
+    def reversed_priority(self, task, precedence, rank):
+        return original(self, task, precedence, -rank)  # the engine's queue key (unit.py, _work)
 
     monkeypatch.setattr(model.engine.staff.StaffPool, "request", reversed_priority)
     report = run_checks(baseline, IN_PROCESS, groups=["priority"])

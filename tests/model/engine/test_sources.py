@@ -6,11 +6,14 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from model.engine.sources import (
     devices_covered,
     expected_counts,
+    merged_arrivals,
     rate_per_day,
     sample_arrival_times,
     sample_attributes,
@@ -181,3 +184,24 @@ def test_attribute_mix_frequencies() -> None:
     non_apsp = a.priority[~a.apsp]
     observed = np.bincount(non_apsp, minlength=3)
     assert stats.chisquare(observed, np.array([0.2, 0.3, 0.5]) * len(non_apsp)).pvalue > 0.001
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.25, 3.0, 7.5]), max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(min_value=1, max_value=8),
+)
+def test_merged_arrivals_is_the_sorted_order_of_time_source_position(sources, chunk) -> None:
+    """Ties (common here) go by source, then position; chunks never change the order."""
+    times = [np.sort(np.array(t, dtype=float)) for t in sources]
+    expected = sorted((t, s, j) for s, ts in enumerate(times) for j, t in enumerate(ts.tolist()))
+    merged = [
+        item
+        for ts, ss, js in merged_arrivals(times, chunk)
+        for item in zip(ts, ss, js, strict=True)
+    ]
+    assert merged == expected
