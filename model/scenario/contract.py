@@ -895,6 +895,27 @@ class StaffingSearch(StrictModel):
         description="Each target is also measured in periods of this many weeks (13: "
         "quarters), to tell when it first fails (`target_period.<name>.<k>` KPIs).",
     )
+    futility_standard_errors: float | None = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="A staffing the search tries stops as not met (futility) as soon as, from "
+        "the look at which a target may first be called met, the target's mean even moved "
+        "this many standard errors towards the threshold is still on the wrong side of it. "
+        "It never makes a wrong 'met' more likely; it may pass over a staffing just on the "
+        "right side, so the answer can be a step dearer (0.5: about 3 in 100 such staffings "
+        "in the tests; 0: stop as soon as the mean misses; null: never stop for futility). A "
+        "tuning choice, not a real-world number; see docs/staffing.md.",
+    )
+    report_replications: int | None = Field(
+        default=None,
+        ge=3,
+        le=10_000,
+        description="Most replications of each neighbour of the answer in the step-down and "
+        "trade-off tables (each gets as many as settle its verdicts, up to this); default: "
+        "the scenario's replications. The answer and today's staffing always get the "
+        "confirmation's replications (a tuning choice, not a real-world number).",
+    )
 
     @model_validator(mode="after")
     def _budget(self) -> StaffingSearch:

@@ -439,9 +439,12 @@ def _search(
     active = [t for t in targets if t not in unreachable]
 
     # 2. The search under common random numbers, then 3. confirmation with fresh seeds.
+    # The search's probes may stop for futility (never a wrong "met"; see sequential.py).
+    probe_looks = looks.with_futility(scenario.staffing_search.futility_standard_errors)
+
     def search_evaluate(x: Staffing, active: list[str]) -> Evaluation:
         if sequential:
-            return runner.sequential(x, seed, active, looks).evaluation
+            return runner.sequential(x, seed, active, probe_looks).evaluation
         return runner.evaluate(x, seed, n_search, active)
 
     def search_for(active: list[str]) -> SearchOutcome:
@@ -539,13 +542,19 @@ def _search(
             targets_recommended.at[index, column] = value
         targets_recommended.at[index, "basis"] = "all seeds"
     targets_current = judge.status(runner.kpis(None, final_seed, final_n))
+    report_cap = scenario.staffing_search.report_replications or scenario.replications
     report_looks = SequentialRule.doubling(
-        judge.confidence, scenario.staffing_search.first_look_replications, final_n
+        judge.confidence,
+        scenario.staffing_search.first_look_replications,
+        min(final_n, max(report_cap, looks.min_met)),
     )
 
     def frame_for(x: Staffing) -> pd.DataFrame:
-        """Replications of a neighbour of the answer under the final seed: as many as its
-        verdict needs (sequential), at most the answer's."""
+        """Replications of a neighbour of the answer under the final seed: as many as settle
+        its verdicts (sequential), at most the answer's and at most ``report_replications``
+        (default: a normal run's). The neighbours describe the answer (which target binds,
+        the trade-off curve); the guarantee is the answer's, confirmed on its own
+        replications, so they need no more than a normal run; each row says its n."""
         if not sequential or not active or key_of(x) == key_of(candidate):
             return runner.kpis(x, final_seed, final_n)
         n = runner.sequential(x, final_seed, active, report_looks, stop_on_miss=False).n

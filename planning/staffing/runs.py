@@ -30,7 +30,7 @@ from model.workforce_outputs import ROLE_FIGURES
 from planning.staffing.cache import SHARED, ReplicationCache
 from planning.staffing.control import CancelToken
 from planning.staffing.search import Evaluation, Staffing
-from planning.staffing.sequential import MET, MISSED, OPEN, SequentialRule, verdicts
+from planning.staffing.sequential import FUTILE, MET, MISSED, OPEN, SequentialRule, verdicts
 
 
 def reporting_from(scenario: Scenario, when: dt.date) -> Scenario:
@@ -273,7 +273,8 @@ class CandidateRunner:
         stop_on_miss: bool = True,
     ) -> SequentialOutcome:
         """Judge ``staffing`` look by look (:mod:`planning.staffing.sequential`): stop as soon
-        as every target is met, or (``stop_on_miss``) one is missed, or at the last look.
+        as every target is met, or (``stop_on_miss``) one is missed or futile, or every target
+        is settled, or at the last look.
 
         Deterministic: the verdict at a look uses replications 0..n-1 only, so the same
         staffing, seed and targets always get the same answer (the search relies on it)."""
@@ -290,7 +291,7 @@ class CandidateRunner:
             found = verdicts({t: frame[f"target.{t}"] for t in targets}, spec, rule)
             if all(v == MET for v in found.values()):
                 break
-            if stop_on_miss and any(v == MISSED for v in found.values()):
+            if stop_on_miss and any(v in (MISSED, FUTILE) for v in found.values()):
                 break
             if all(v != OPEN for v in found.values()):
                 break

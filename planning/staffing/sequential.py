@@ -12,7 +12,18 @@ target gets one of three verdicts:
   ``<=``) at the look confidence is on the right side of the threshold;
 * **missed**: the *optimistic* one-sided bound at the look confidence is on
   the wrong side (even the most favourable reading misses);
-* **open**: neither; run the next look.
+* **open**: neither; run the next look;
+* **futile** (only where the rule stops for futility: the search's probes):
+  open, but from the look a target may be called met on, its mean moved
+  ``futility_se`` (0.5) standard errors towards the threshold is still on
+  the wrong side. It is not met and the probe stops: a staffing whose own
+  estimate misses would need many more replications to be called met, if
+  ever. A futility stop can only turn a later "met" into
+  "not met", so it never raises the chance of a wrong "met"; it costs power
+  (a staffing just on the right side whose early mean misses is passed over,
+  so the answer may be a step dearer), measured in the tests and stated in
+  docs/staffing.md. Non-binding futility boundaries: Jennison and Turnbull
+  (2000), ch. 10.
 
 A target is never called met before the second look (``min_met``): the
 t-bound is least reliable on few, skewed values, and a wrong "met" is the
@@ -40,12 +51,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
 
-MET, MISSED, OPEN = "met", "missed", "open"
+MET, MISSED, OPEN, FUTILE = "met", "missed", "open", "futile"
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,14 @@ class SequentialRule:
     looks: tuple[int, ...]
     min_met: int = 0
     """Fewest replications at which a target may be called met (missed may come sooner)."""
+    futility_from: int | None = None
+    """From this many replications on, an open target whose mean, moved ``futility_se``
+    standard errors towards the threshold, is still on the wrong side is called ``futile``
+    (not met; stop). None: no futility stop. It can only turn a later "met" into "not met",
+    so it never raises the chance of a wrong "met" (the guarantee); what it costs is power:
+    a staffing just on the right side whose early mean happens to miss is not pursued
+    (docs/staffing.md)."""
+    futility_se: float = 0.5
 
     @classmethod
     def doubling(cls, confidence: float, first: int, budget: int) -> SequentialRule:
@@ -69,6 +88,13 @@ class SequentialRule:
             n *= 2
         looks.append(budget)
         return cls(confidence, tuple(looks), looks[1] if len(looks) > 1 else looks[0])
+
+    def with_futility(self, standard_errors: float | None) -> SequentialRule:
+        """The same looks, stopping for futility (``standard_errors`` from the mean) from the
+        first look at which a target may be met; None: the rule unchanged."""
+        if standard_errors is None:
+            return self
+        return replace(self, futility_from=self.min_met, futility_se=standard_errors)
 
     @property
     def look_confidence(self) -> float:
@@ -103,10 +129,21 @@ def verdicts(
     """Each target's verdict at one look; ``targets`` maps name -> (direction, threshold).
     Before ``rule.min_met`` replications a target is never called met (only missed or open):
     the t-bound is least reliable on few, skewed values, and a wrong "met" is the error the
-    guarantee is about."""
+    guarantee is about. With ``rule.futility_from``, an open target whose mean moved
+    ``rule.futility_se`` standard errors towards the threshold is still on the wrong side,
+    from that many replications on, is ``futile``."""
     out = {}
     for name, (direction, threshold) in targets.items():
         found = verdict(values[name], direction, threshold, rule.look_confidence)
-        n = int(np.isfinite(np.asarray(values[name], dtype=float)).sum())
-        out[name] = OPEN if found == MET and n < rule.min_met else found
+        x = np.asarray(values[name], dtype=float)
+        x = x[np.isfinite(x)]
+        n = int(x.size)
+        if found == MET and n < rule.min_met:
+            found = OPEN
+        if found == OPEN and rule.futility_from is not None and n >= rule.futility_from:
+            reach = rule.futility_se * float(x.std(ddof=1)) / math.sqrt(n)
+            mean = float(x.mean())
+            if (mean + reach < threshold) if direction == ">=" else (mean - reach > threshold):
+                found = FUTILE
+        out[name] = found
     return out
