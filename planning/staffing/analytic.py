@@ -30,6 +30,7 @@ span several stages, and demand that changes over time.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -204,6 +205,20 @@ def _role_targets(scenario: Scenario, role: str) -> list[tuple[str, ShareWithinT
     ]
 
 
+def effort_going_forward(scenario: Scenario) -> Scenario:
+    """The scenario with every stage at the effort in force at the end of the horizon.
+
+    Staffing is planned for the unit as it will be, so a stage whose effort changes by date
+    (``effort_changes``, e.g. after a go-live) is sized on its last change within the horizon,
+    not on the effort it started with; the simulations that confirm the answer apply every
+    change on its date."""
+    end = scenario.start_date + dt.timedelta(days=scenario.horizon_days)
+    stages = {name: stage.at(end) for name, stage in scenario.stages.items()}
+    if all(stages[name] is stage for name, stage in scenario.stages.items()):
+        return scenario
+    return scenario.model_copy(update={"stages": stages})
+
+
 def analytic_staffing(scenario: Scenario) -> pd.DataFrame:
     """Per role: offered load (hours a week), FTE at 100% and a suggested FTE.
 
@@ -214,6 +229,7 @@ def analytic_staffing(scenario: Scenario) -> pd.DataFrame:
     busiest year's requirement: below it a queue grows without limit), method ('erlang_c',
     'square_root' or 'no_work'), basis (plain words), suggested_fte (on the role's step grid)
     and utilisation_at_suggested (mean load over suggested FTE)."""
+    scenario = effort_going_forward(scenario)
     settings = scenario.staffing_search
     mean_rates, yearly_rates = source_rates(scenario)
     mean_flows = stage_flows(scenario, mean_rates)

@@ -668,3 +668,30 @@ def test_frames_serialise(mmc_result) -> None:
 
     assert json.dumps(json_records(plan))
     assert isinstance(plan, pd.DataFrame)
+
+
+def test_the_analytic_start_sizes_a_stage_on_its_effort_after_a_change() -> None:
+    """A go-live that lengthens assessments must raise the analytic load, not be ignored."""
+    from pathlib import Path
+
+    from model.scenario import load_scenario
+    from planning.staffing.analytic import analytic_staffing
+
+    path = Path(__file__).parents[2] / "scenarios" / "effort_change.yaml"
+    changed = load_scenario(path)
+    stage = changed.stages["assessment"]
+    flat = changed.model_copy(
+        update={
+            "stages": {
+                **changed.stages,
+                "assessment": stage.model_copy(update={"effort_changes": []}),
+            }
+        }
+    )
+    load = {
+        name: analytic_staffing(s).set_index("role").loc["ds", "offered_load_hours_per_week"]
+        for name, s in (("changed", changed), ("flat", flat))
+    }
+    ratio = stage.effort_changes[-1].effort_hours.mean() / stage.effort_hours.mean()
+    assert load["changed"] > load["flat"]
+    assert load["changed"] / load["flat"] <= ratio + 1e-9
