@@ -35,6 +35,24 @@ def _say(lang: str, key: str, /, **fields: object) -> str:
     return text(lang, f"cli.{key}", **fields)
 
 
+def _print_verdict(result, lang: str) -> None:
+    """The verdict line of validate-fit and backtest: the word, then the plain-words reason;
+    printed as text, since the reason may quote names from the user's files."""
+    from calibration.verdicts import verdict_word
+    from calibration.wording import render
+
+    out.print(
+        _say(
+            lang,
+            "verdict",
+            word=render(verdict_word(result.verdict), lang),
+            text=result.verdict_text(lang),
+        ),
+        markup=False,
+        highlight=False,
+    )
+
+
 def _check_lang(lang: str) -> None:
     """``--lang`` must be a language the calibration catalogue has, said in one line."""
     from calibration.wording import LANGUAGES
@@ -360,8 +378,6 @@ def register(app: typer.Typer) -> None:
             validate_fit,
             validation_report,
         )
-        from calibration.verdicts import verdict_word
-        from calibration.wording import render
         from calibration.wording import text as words
         from model.formats import long_date
         from model.scenario import ScenarioError
@@ -416,16 +432,7 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
             out.print(table)
-        out.print(
-            _say(
-                lang,
-                "verdict",
-                word=render(verdict_word(result.verdict), lang),
-                text=result.verdict_text(lang),
-            ),
-            markup=False,
-            highlight=False,
-        )
+        _print_verdict(result, lang)
         if report is not None:
             try:
                 write_atomic(report, validation_report(result, lang))
@@ -502,7 +509,7 @@ def register_backtest(app: typer.Typer) -> None:
         from calibration.backtest_report import backtest_report
         from calibration.extract import ExtractError, read_extract
         from calibration.types import CalibrationError, make_settings
-        from calibration.verdicts import series_label, verdict_word
+        from calibration.verdicts import series_label
         from calibration.wording import render
         from model.formats import long_date, percent
         from model.scenario import ScenarioError
@@ -587,16 +594,7 @@ def register_backtest(app: typer.Typer) -> None:
                     _cell(float(b.mean.mean())),
                 )
             out.print(table)
-            out.print(
-                _say(
-                    lang,
-                    "verdict",
-                    word=render(verdict_word(result.verdict), lang),
-                    text=result.verdict_text(lang),
-                ),
-                markup=False,
-                highlight=False,
-            )
+            _print_verdict(result, lang)
         _say_lines(lang, "note", result.notes)
         if written:
             _say_wrote(lang, written)

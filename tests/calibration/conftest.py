@@ -8,6 +8,8 @@ investigations are still open at the as-of date: everything the round trip must 
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from calibration.extract import Extract, read_extract
 from calibration.synth import SyntheticExtract, synthesise
 from calibration.types import Calibration, CalibrationSettings
 from model.scenario import Scenario, scenario_from_mapping
+from tests.conftest import ROOT
 
 AS_OF = dt.date(2025, 1, 1)
 YEARS = 4.0
@@ -141,3 +144,16 @@ def extract(synthetic: tuple[Path, SyntheticExtract]) -> Extract:
 def calibration(extract: Extract) -> Calibration:
     """Calibrated at 99% so the many round-trip checks together rarely miss by chance."""
     return fit_extract(extract, CalibrationSettings(confidence=0.99), roundtrip_scenario())
+
+
+def acusim(*args: str | Path) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it, from the repository root; it must never show a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "acusim", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,20 +14,7 @@ from calibration.calibrate import fit_extract
 from calibration.types import CalibrationError, CalibrationSettings
 from calibration.uncertainty import decompose
 from model.scenario import scenario_from_mapping
-from tests.calibration.conftest import STEP_DATE, roundtrip_mapping
-from tests.conftest import ROOT
-
-
-def acusim(*args) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "acusim", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+from tests.calibration.conftest import STEP_DATE, acusim, roundtrip_mapping
 
 
 @pytest.fixture(scope="module")

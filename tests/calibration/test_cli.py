@@ -4,33 +4,19 @@ them: real subprocesses and files, exit codes, no tracebacks, and no personal da
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.calibration.conftest import roundtrip_mapping
+from tests.calibration.conftest import acusim, roundtrip_mapping
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
 SECRET = "Zebedee Quartermaine-Secret"
 """A name planted in a `subject_name` column: it must appear in no output at all."""
-
-
-def acusim(*args: str | Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "acusim", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,6 @@ import io
 import pickle
 import re
 import string
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -32,6 +29,7 @@ from calibration.validate_fit import validate_fit, validation_report
 from calibration.wording import Day, Message, Num, Share, catalogue, render, render_lines
 from model.problems import Problems
 from model.scenario import scenario_from_mapping
+from tests.calibration.conftest import acusim
 from tests.calibration.test_backtest import backtest, backtest_mapping, extract, files
 from tests.calibration.test_wording import english_fragments, readable
 from tests.conftest import ROOT
@@ -272,18 +270,6 @@ def test_welsh_verdicts_for_each_outcome(backtest) -> None:
 
 
 # ---------------------------------------------------------------- the CLI with --lang cy
-
-
-def acusim(*args: str | Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "acusim", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 @pytest.mark.e2e
