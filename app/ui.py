@@ -8,7 +8,8 @@ so nothing depends on seeing the chart (or its colours).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -158,6 +159,23 @@ def choice_key(key: str, default: Any) -> str:
 def keep_choice(key: str, value: Any) -> None:
     """Remember a choice across languages (see :func:`choice_key`)."""
     st.session_state[f"state:{key}"] = value
+
+
+def option_labels(options: Sequence[str], label: Callable[[str], str]) -> Callable[[str], str]:
+    """A select box's ``format_func``: each option's label made once, in this run's
+    language, and never two alike.
+
+    Streamlit 1.67 sends a select box's choice back as its *label* and maps the label to
+    an option (the last of equal labels wins), so two scenarios with the same title would
+    be one choice: a repeated label gets its option (the file name) after it. The labels
+    are fixed here rather than looked up when Streamlit calls the function, which it may
+    do outside the page's run (AppTest does, where the language is not known)."""
+    labels = {option: label(option) for option in options}
+    repeated = Counter(labels.values())
+    for option, text in labels.items():
+        if repeated[text] > 1:
+            labels[option] = f"{text} ({option})"
+    return lambda option: labels.get(option, str(option))
 
 
 def heading(page: str) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from app import state, ui
+from app import state, ui, views
 from app.i18n import current_language, name, number, percent, t
 from calibration import (
     CalibrationError,
@@ -36,6 +36,9 @@ from calibration.wording import render_lines
 from model.scenario import Scenario
 
 FIT_KEY = "state:calibration"
+TEMPLATE_KEY = "widget:cal_template"
+DEMO_KEY = "widget:demo_pick"
+"""Select boxes labelled by scenario title: one widget per language (``ui.choice_key``)."""
 NO_TEMPLATE = "__none__"
 CHOSEN_TEMPLATE = "__chosen__"
 DEMO_YEARS = 2.0
@@ -113,7 +116,13 @@ def demo_zip(file: str) -> bytes:
 def demo_section() -> None:
     with st.expander(t("calibrate.demo_title")):
         files = state.shipped_scenarios()
-        file = st.selectbox(t("calibrate.demo_pick"), files, key="widget:demo_pick")
+        file = st.selectbox(
+            t("calibrate.demo_pick"),
+            files,
+            key=ui.choice_key(DEMO_KEY, files[0]),
+            format_func=ui.option_labels(files, shipped_label),
+        )
+        ui.keep_choice(DEMO_KEY, file)
         as_of = state.load_shipped(file).start_date
         st.markdown(
             t("calibrate.demo_help", years=ui.years_text(DEMO_YEARS), date=ui.date_text(as_of))
@@ -149,12 +158,17 @@ def template_options() -> list[str]:
     return [*state.shipped_scenarios(), *chosen, NO_TEMPLATE]
 
 
+def shipped_label(file: str) -> str:
+    """A shipped scenario by its title in the reader's language, as on the Staffing page."""
+    return views.scenario_title(state.load_shipped(file))
+
+
 def template_label(option: str) -> str:
     if option == NO_TEMPLATE:
         return t("calibrate.template_none")
     if option == CHOSEN_TEMPLATE:
         return t("calibrate.template_chosen", file=state.origin().file)
-    return option  # a file name, as on the Scenario page
+    return shipped_label(option)
 
 
 def template_scenario(option: str) -> Scenario | None:
@@ -178,15 +192,17 @@ def settings_section() -> tuple[dt.date | None, str, float, bool]:
         help=t("calibrate.as_of_help"),
     )
     options = template_options()
-    if st.session_state.get("widget:cal_template") not in options:
-        st.session_state["widget:cal_template"] = options[0]
+    key = ui.choice_key(TEMPLATE_KEY, options[0])
+    if st.session_state.get(key) not in options:  # the upload it named is gone
+        st.session_state[key] = options[0]
     template = right.selectbox(
         t("calibrate.template"),
         options,
-        format_func=template_label,
-        key="widget:cal_template",
+        format_func=ui.option_labels(options, template_label),
+        key=key,
         help=t("calibrate.template_help"),
     )
+    ui.keep_choice(TEMPLATE_KEY, template)
     utilisation = left.slider(
         t("calibrate.utilisation"),
         min_value=10,

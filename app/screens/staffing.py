@@ -224,7 +224,7 @@ def settings_form(scenario: Scenario) -> dict:
             t("staffing_page.option"),
             options,
             key=ui.choice_key(OPTION_KEY, _option_from_compare(options)),
-            format_func=_option_label,
+            format_func=ui.option_labels(options, _option_label),
             help=t("staffing_page.option_help"),
         )
         ui.keep_choice(OPTION_KEY, option)
