@@ -119,8 +119,16 @@ def results_or_stop(scenario: Scenario, workers: int, auto: bool = False) -> Run
     it would run something."""
     if has_run(scenario) or auto:
         return run(scenario, workers)
-    clicked = st.button(t("run.button"), type="primary", key="widget:run", help=t("run.help"))
-    if not clicked:
-        st.info(t("results.not_run"))
-        st.stop()
+    run_button(t("run.button"), "widget:run", t("results.not_run"), t("run.help"))
     return run(scenario, workers)
+
+
+def run_button(label: str, key: str, waiting: str, help: str | None = None) -> None:
+    """A Run button that goes once pressed: the page stops (with ``waiting`` said) until it
+    is pressed; then the button is taken away before the run starts, so neither the run's
+    progress nor its results sit under a button that would run nothing new."""
+    slot = st.empty()
+    if not slot.button(label, type="primary", key=key, help=help):
+        st.info(waiting)
+        st.stop()
+    slot.empty()

@@ -88,9 +88,8 @@ except ScenarioError as exc:
 labels = [_label(option, current) for option in picked]
 # A Run button only where pressing it would run something.
 waiting = not all(runs.has_run(s) for s in scenarios)
-if waiting and not st.button(t("compare.run"), type="primary", key="widget:compare_run"):
-    st.info(t("compare.not_run"))
-    st.stop()
+if waiting:  # gone once pressed (runs.run_button), so no button sits above the results
+    runs.run_button(t("compare.run"), "widget:compare_run", t("compare.not_run"))
 results = [runs.run(s, state.workers()) for s in scenarios]
 
 ui.section(t("verdict.compare_title"))
