@@ -66,7 +66,11 @@ lang = st.radio(
 replications = st.slider(t("brief_page.replications"), 3, 30, 10)
 base = SCENARIOS / f"{base_name}.yaml"
 options = [SCENARIOS / f"{n}.yaml" for n in option_names]
-st.caption(t("brief_page.note", command=_command(base, options, lang, replications)))
+st.caption(t("brief_page.note"))
+# The command is for planners: out of the commissioner's way, one click away for them.
+with st.expander(t("brief_cli.title")):
+    st.markdown(t("brief_cli.explain"))
+    st.code(_command(base, options, lang, replications), language="bash", wrap_lines=True)
 
 if st.button(t("brief_page.build"), type="primary", disabled=not options):
     started = time.perf_counter()
