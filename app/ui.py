@@ -86,6 +86,16 @@ textarea:focus-visible, [role="radio"]:focus-visible, [role="option"]:focus-visi
 [data-baseweb="tag"] svg, [data-testid="stMultiSelectTagsContainer"] [data-tag] svg {
   fill: #1b1f2a !important;
 }
+/* 1.4.10 reflow: a chip's whole name wraps onto more lines on a phone, never cut with "…"
+   (long Welsh names such as "Ymchwilydd / dadansoddwr cudd-wybodaeth"). */
+[data-testid="stMultiSelectTagsContainer"] [data-tag], [data-baseweb="tag"] {
+  height: auto !important; max-width: 100% !important; min-width: 0 !important;
+}
+[data-testid="stMultiSelectTagsContainer"] [data-tag] > span,
+[data-baseweb="tag"] span[title] {
+  white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; overflow-wrap: anywhere; max-width: none !important;
+}
 /* 2.5.8: the day, month and year parts of a date box are targets of at least 24 px. */
 [role="spinbutton"][data-rac] {
   display: inline-block; min-width: 24px; min-height: 24px; text-align: center;

@@ -617,6 +617,49 @@ def test_phone_width_legends_and_labels_do_not_overlap(
         context.close()
 
 
+CHIPS = "[data-testid=stMultiSelect] [data-tag]"
+CUT_CHIPS = """() => [...document.querySelectorAll('[data-testid=stMultiSelect] [data-tag]')]
+    .flatMap(tag => {
+        const text = tag.querySelector('span');
+        const out = [];
+        if (text.scrollWidth > text.clientWidth + 1 || text.scrollHeight > text.clientHeight + 1
+            || getComputedStyle(text).textOverflow === 'ellipsis')
+            out.push(`cut: ${text.innerText}`);
+        if (tag.getBoundingClientRect().right > window.innerWidth + 1)
+            out.push(`off the screen: ${text.innerText}`);
+        return out;
+    })"""
+
+
+def test_phone_width_chips_show_whole_welsh_names(browser: Browser, app_url: str) -> None:
+    """At 390 px in Welsh, every chosen item in a multiselect (Results' stages, Staffing's
+    roles, Compare's scenarios) shows its whole name, wrapped if need be: none is cut off
+    with "…" or runs off the screen."""
+    context = browser.new_context(viewport=PHONE)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        cut: dict[str, list[str]] = {}
+        for where, address in (
+            ("results", shared_address(11, "cy")),
+            ("staffing", "staffing?lang=cy"),
+            ("compare", "compare?lang=cy"),
+        ):
+            page.goto(f"{app_url}/{address}")
+            expect(page.locator(CHIPS).first).to_be_visible(timeout=RUN_MS)
+            idle(page)
+            problems = page.evaluate(CUT_CHIPS)
+            if problems:
+                cut[where] = problems
+        assert cut == {}
+        # the longest Welsh role name is among them, whole
+        page.goto(f"{app_url}/staffing?lang=cy")
+        chip = page.locator(CHIPS).filter(has_text="Ymchwilydd / dadansoddwr cudd-wybodaeth")
+        expect(chip).to_be_visible()
+    finally:
+        context.close()
+
+
 def lasting_english(page: Page, catalogue_too: bool = True) -> list[str]:
     """Streamlit's built-in English (and English catalogue lines) that stay on a Welsh
     page. Streamlit draws a page in stages and the page's word script follows each
