@@ -16,17 +16,21 @@ def question() -> None:
     it as its file says; the Results page then opens with the verdict at the top."""
     files = state.shipped_scenarios()
     current = state.origin()
-    if PICK_KEY not in st.session_state:
-        st.session_state[PICK_KEY] = current.file if current.file in files else files[0]
+    # One widget per language, labels fixed per run: Streamlit 1.67 sends the choice
+    # back as its label, which changes with the language (see ui.choice_key).
+    key = ui.choice_key(PICK_KEY, current.file if current.file in files else files[0])
     with st.container(border=True):
         ui.section(t("quick.title"))
         choice = st.radio(
             t("quick.pick"),
             files,
-            key=PICK_KEY,
-            format_func=lambda f: views.scenario_title(state.load_shipped(f)),
+            key=key,
+            format_func=ui.option_labels(
+                files, lambda f: views.scenario_title(state.load_shipped(f))
+            ),
             help=t("quick.pick_help"),
         )
+        ui.keep_choice(PICK_KEY, choice)
         description = views.scenario_description(state.load_shipped(choice))
         if description:
             st.caption(ui.plain(description))

@@ -80,7 +80,7 @@ def test_results_page_opens_with_the_verdict_and_no_duplicate_cards():
 
 def test_welcome_asks_the_question_and_runs_the_chosen_situation(monkeypatch):
     at = open_app()
-    pick = at.radio(key="widget:quick_pick")
+    pick = at.radio(key="widget:quick_pick:en")
     titles = list(pick.options)  # shown by title, never by file name
     assert titles[0] == BASELINE.title and "Full mobile monitoring" in titles
     # Keep the test fast: the situation runs with small settings (as a shared address would).

@@ -56,3 +56,15 @@ def test_the_scenario_page_keeps_its_scenario_when_the_language_changes():
     switch(at, "en")
     click(at, "widget:reset")
     assert at.selectbox(key="widget:pick:en").value == "no_monitoring.yaml"
+
+
+def test_the_welcome_question_keeps_its_situation_when_the_language_changes():
+    at = open_app()
+    at.radio(key="widget:quick_pick:en").set_value("no_monitoring.yaml").run()
+    switch(at, "cy")
+    pick = at.radio(key="widget:quick_pick:cy")
+    assert pick.value == "no_monitoring.yaml"
+    assert "Dim monitro TGCh" in pick.options  # its Welsh title
+    at.run()  # the old English label must not come back as the choice
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="widget:quick_pick:cy").value == "no_monitoring.yaml"
