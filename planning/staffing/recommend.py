@@ -178,6 +178,32 @@ def _clip_to_grid(space: SearchSpace, staffing: Mapping[str, float]) -> Staffing
     return out
 
 
+def _starts(space: SearchSpace, analytic: pd.DataFrame) -> Staffing:
+    """Where each role's floor search starts (:func:`planning.staffing.search.role_floor`).
+
+    A role the analytic sized by Erlang C for one of its waiting-time targets starts at that
+    estimate (an M/M/c answer to the target itself). Any other role starts at its floor, the
+    fewest FTE that keep up with the busiest year's work: square-root staffing's margin
+    (``square_root_beta`` x sqrt(load)) answers no target of the scenario, and the answers
+    sit at the floor or a step above it (docs/staffing.md, docs/performance.md). From the
+    floor the search gallops up, and staffings below the answer are the cheap ones to judge
+    (a growing queue is missed or futile at the first looks), while every step down from a
+    high start is a staffing that meets the targets, which is never called met on fewer than
+    two looks. Under monotonicity the start moves no floor (the search is exact from any
+    start); it changes which staffings are probed on the way, so with noise a probe near a
+    threshold may settle a floor a step differently, as a different start always could."""
+    by_role = analytic.set_index("role")
+    start = {
+        role: (
+            float(by_role.loc[role, "suggested_fte"])
+            if by_role.loc[role, "method"] == "erlang_c"
+            else space.floor[role]
+        )
+        for role in space.roles
+    }
+    return _clip_to_grid(space, start)
+
+
 def _unit_cost(scenario: Scenario, fte: Mapping[str, float]) -> float:
     return sum(
         role.cost_per_fte_per_year_gbp * fte[name]
@@ -241,7 +267,7 @@ def search_staffing(
     current = {r: current_all[r] for r in searched}
     analytic = analytic_in_posts(base, analytic_staffing(base))  # workforce hook: posts
     space, notes = _space(base, analytic, searched, current, max_fte)
-    guess = _clip_to_grid(space, analytic.set_index("role")["suggested_fte"].to_dict())
+    guess = _starts(space, analytic)
     rule = PrecisionRule(
         precision=precision,
         confidence=confidence,

@@ -7,12 +7,14 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model.scenario import ScenarioError, with_overrides
 from planning.staffing.cache import ReplicationCache
-from planning.staffing.recommend import search_staffing
+from planning.staffing.recommend import _starts, search_staffing
 from planning.staffing.runs import CandidateRunner, TargetJudge
+from planning.staffing.search import SearchSpace
 from planning.staffing.sequential import FUTILE, MET, OPEN, SequentialRule, verdicts
 from tests.planning.staffing.test_fast_search import small_queue
 from tests.planning.staffing.test_staffing import two_role_scenario
@@ -133,3 +135,25 @@ def test_report_replications_is_validated_and_used() -> None:
         with_overrides(scenario, {"staffing_search.report_replications": 2}, "test")
     with pytest.raises(ScenarioError):
         with_overrides(scenario, {"staffing_search.futility_standard_errors": -1}, "test")
+
+
+def test_floor_searches_start_at_the_floor_unless_erlang_c_sized_the_role() -> None:
+    """A role sized by square-root staffing starts its floor search at its floor (its margin
+    answers no target; the answers sit at the floor or a step above); a role Erlang C sized
+    for a waiting-time target starts at that estimate, on the grid."""
+    roles = ("analyst", "sergeant", "idle")
+    space = SearchSpace(
+        roles,
+        step={r: 1.0 for r in roles},
+        floor={"analyst": 58.0, "sergeant": 18.0, "idle": 0.0},
+        ceiling={"analyst": 240.0, "sergeant": 120.0, "idle": 3.0},
+        cost={r: 1.0 for r in roles},
+    )
+    analytic = pd.DataFrame(
+        [
+            {"role": "analyst", "method": "square_root", "suggested_fte": 66.0},
+            {"role": "sergeant", "method": "erlang_c", "suggested_fte": 19.0},
+            {"role": "idle", "method": "no_work", "suggested_fte": 0.0},
+        ]
+    )
+    assert _starts(space, analytic) == {"analyst": 58.0, "sergeant": 19.0, "idle": 0.0}
