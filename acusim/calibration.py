@@ -661,19 +661,26 @@ def _with_ci(value) -> str:
     return f"{fmt(value.value)} ({fmt(value.low)}-{fmt(value.high)})"
 
 
+def _named_table(lang: str, name: str, level: str, columns: tuple[str, ...]) -> Table:
+    """A table of fitted values: its title and headers from the catalogue (``cli.<name>_*``),
+    the first column (a name) left-aligned, the numbers right-aligned."""
+    table = Table(title=_say(lang, f"{name}_title", level=level))
+    for i, column in enumerate(columns):
+        table.add_column(
+            _say(lang, f"{name}_col_{column}"),
+            justify="left" if i == 0 else "right",
+            overflow="fold",
+        )
+    return table
+
+
 def _print_calibration(console, calibration, lang: str = "en") -> None:
     """The headline fits: rates per source and times per stage, each with its CI."""
     from calibration.estimates import fmt
     from model.formats import percent
 
     conf = percent(calibration.settings.confidence, 0, lang)
-    table = Table(title=_say(lang, "rates_title", level=conf))
-    for i, column in enumerate(("source", "n", "start", "as_of", "change", "burst")):
-        table.add_column(
-            _say(lang, f"rates_col_{column}"),
-            justify="left" if i == 0 else "right",
-            overflow="fold",
-        )
+    table = _named_table(lang, "rates", conf, ("source", "n", "start", "as_of", "change", "burst"))
     for name, fit in calibration.arrivals.items():
         change = "-" if fit.change is None else f"{fit.change.date} x{fmt(fit.change.factor.value)}"
         table.add_row(
@@ -685,13 +692,9 @@ def _print_calibration(console, calibration, lang: str = "en") -> None:
             "-" if fit.burst_cv is None else fmt(fit.burst_cv.value),
         )
     console.print(table)
-    table = Table(title=_say(lang, "stages_title", level=conf))
-    for i, column in enumerate(("stage", "visits", "open", "wait", "service", "family")):
-        table.add_column(
-            _say(lang, f"stages_col_{column}"),
-            justify="left" if i == 0 else "right",
-            overflow="fold",
-        )
+    table = _named_table(
+        lang, "stages", conf, ("stage", "visits", "open", "wait", "service", "family")
+    )
     for name, stage in calibration.stages.items():
         timing = stage.service if stage.role is not None else stage.sojourn
 
