@@ -31,7 +31,7 @@ from contextlib import nullcontext
 
 import pandas as pd
 
-from model.replications import one_sided_bound, process_pool
+from model.replications import one_sided_bound, process_pool, stop_pool
 from model.scenario import Scenario, ScenarioError
 from planning.staffing import report as staffing_report
 from planning.staffing.analytic import FTE_TOLERANCE, analytic_staffing, snap_up
@@ -295,7 +295,8 @@ def search_staffing(
                 )
             )
 
-    pool = nullcontext(executor) if executor is not None or workers <= 1 else process_pool(workers)
+    owned = executor is None and workers > 1
+    pool = process_pool(workers) if owned else nullcontext(executor)
     with pool as shared:
         runner = CandidateRunner(
             base,
@@ -309,24 +310,29 @@ def search_staffing(
             cache=cache,
             cancel=cancel,
         )
-        return _search(
-            scenario=base,
-            space=space,
-            runner=runner,
-            judge=judge,
-            rule=rule,
-            guess=guess,
-            seed=seed,
-            workers=workers,
-            replications=replications,
-            by_precision=by_precision,
-            state=state,
-            current=current,
-            current_all=current_all,
-            analytic=analytic,
-            notes=notes,
-            from_date=from_date,
-        )
+        try:
+            return _search(
+                scenario=base,
+                space=space,
+                runner=runner,
+                judge=judge,
+                rule=rule,
+                guess=guess,
+                seed=seed,
+                workers=workers,
+                replications=replications,
+                by_precision=by_precision,
+                state=state,
+                current=current,
+                current_all=current_all,
+                analytic=analytic,
+                notes=notes,
+                from_date=from_date,
+            )
+        except SearchCancelled:
+            if owned:  # end the workers now, not after the replications in flight
+                stop_pool(shared)
+            raise
 
 
 def _expected(
