@@ -196,6 +196,8 @@ def test_work_plan_estimates_time_left_from_the_rate() -> None:
 def test_cancel_stops_within_one_batch_and_leaves_no_workers() -> None:
     token = CancelToken()
     batches_after_cancel = []
+    # another test in this process (the app's warm pool) may keep workers of its own
+    others = set(multiprocessing.active_children())
 
     def progress(p) -> None:
         if token.cancelled:
@@ -209,9 +211,9 @@ def test_cancel_stops_within_one_batch_and_leaves_no_workers() -> None:
         )
     assert batches_after_cancel == []  # the batch after the cancel never started
     deadline = time.time() + 10
-    while multiprocessing.active_children() and time.time() < deadline:
+    while set(multiprocessing.active_children()) - others and time.time() < deadline:
         time.sleep(0.1)
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) - others == set()
 
 
 def test_cancel_with_a_shared_pool_leaves_the_pool_usable() -> None:
