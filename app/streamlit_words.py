@@ -1,5 +1,5 @@
-"""Streamlit's own English words (widget text, placeholders, screen-reader labels, the date
-picker's calendar) put into the chosen language in the browser.
+"""Streamlit's own English words (widget text, the hints in empty boxes, screen-reader
+labels, the date picker's calendar) put into the chosen language in the browser.
 
 Streamlit 1.67 has no setting for the language of its built-in widgets (the date picker's
 calendar follows the browser's locale, its labels are fixed English; the file uploader,
@@ -108,9 +108,10 @@ EXACT: dict[str, str] = {
     "year": "streamlit.year",
     "day": "streamlit.day",
     "Empty": "streamlit.empty",
-    "dd": "streamlit.placeholder_day",
-    "mm": "streamlit.placeholder_month",
-    "yyyy": "streamlit.placeholder_year",
+    # the date box's hint when empty ("YYYY/MM/DD"), one part at a time
+    "dd": "streamlit.date_hint_day",
+    "mm": "streamlit.date_hint_month",
+    "yyyy": "streamlit.date_hint_year",
     (
         "Use arrow keys to navigate dates. Enter to select. Escape to close."
     ): "streamlit.calendar_keys",

@@ -38,8 +38,8 @@ SAME_IN_BOTH = {
     # that happen to be the same letter in both languages
     "streamlit.month_year",
     "streamlit.month_value",
-    "streamlit.placeholder_day",
-    "streamlit.placeholder_month",
+    "streamlit.date_hint_day",
+    "streamlit.date_hint_month",
     "weekdays.sun_initial",
     "weekdays.sat_initial",
 }
