@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -32,8 +30,7 @@ from calibration.extract import read_extract
 from calibration.synth import synthesise
 from calibration.writer import render_scenario
 from model.scenario import scenario_from_mapping
-from tests.calibration.conftest import HOURS_PER_DAY, roundtrip_mapping
-from tests.conftest import ROOT
+from tests.calibration.conftest import HOURS_PER_DAY, acusim, roundtrip_mapping
 
 AS_OF = dt.date(2025, 1, 1)
 CUT = dt.date(2024, 7, 1)
@@ -161,35 +158,26 @@ def test_json_follows_the_schema(backtest) -> None:
 
 def test_cli_backtest_json_and_report(files, tmp_path) -> None:
     d, template = files
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "acusim",
-            "backtest",
-            "--referrals",
-            str(d / "referrals.csv"),
-            "--events",
-            str(d / "stage_events.csv"),
-            "--staffing",
-            str(d / "staffing.csv"),
-            "--cut",
-            "2024-10-01",
-            "--template",
-            str(template),
-            "-n",
-            "3",
-            "--no-input-uncertainty",
-            "--json",
-            "--report",
-            str(tmp_path / "bt.html"),
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = acusim(
+        "backtest",
+        "--referrals",
+        str(d / "referrals.csv"),
+        "--events",
+        str(d / "stage_events.csv"),
+        "--staffing",
+        str(d / "staffing.csv"),
+        "--cut",
+        "2024-10-01",
+        "--template",
+        str(template),
+        "-n",
+        "3",
+        "--no-input-uncertainty",
+        "--json",
+        "--report",
+        str(tmp_path / "bt.html"),
+        "--workers",
+        "1",
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -204,23 +192,14 @@ def test_cli_backtest_json_and_report(files, tmp_path) -> None:
 
 def test_cut_outside_the_extract_is_one_line(files) -> None:
     d, _ = files
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "acusim",
-            "backtest",
-            "--referrals",
-            str(d / "referrals.csv"),
-            "--events",
-            str(d / "stage_events.csv"),
-            "--cut",
-            "2030-01-01",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = acusim(
+        "backtest",
+        "--referrals",
+        str(d / "referrals.csv"),
+        "--events",
+        str(d / "stage_events.csv"),
+        "--cut",
+        "2030-01-01",
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "--cut 2030-01-01" in result.stderr
