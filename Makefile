@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/sweep_parallel.py
 	$(BIN)/python benchmarks/staffing_search.py
+	$(BIN)/python benchmarks/probe_power.py
 	@# The browser benchmark needs Chromium (as tests/e2e/appserver.py finds it); skip it without.
 	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
 		$(BIN)/python benchmarks/app_latency.py; \

@@ -472,7 +472,13 @@ def _search(
 
     # 2. The search under common random numbers, then 3. confirmation with fresh seeds.
     # The search's probes may stop for futility (never a wrong "met"; see sequential.py).
-    probe_looks = looks.with_futility(scenario.staffing_search.futility_standard_errors)
+    # A probe gets at most probe_max_replications (its looks end there: one still open then is
+    # not met); the ceiling, the confirmation and the report keep the full looks.
+    probe_looks = SequentialRule.doubling(
+        judge.confidence,
+        scenario.staffing_search.first_look_replications,
+        min(rule.budget, scenario.staffing_search.probe_max_replications or rule.budget),
+    ).with_futility(scenario.staffing_search.futility_standard_errors)
 
     def search_evaluate(x: Staffing, active: list[str]) -> Evaluation:
         if sequential:

@@ -157,3 +157,70 @@ def test_floor_searches_start_at_the_floor_unless_erlang_c_sized_the_role() -> N
         ]
     )
     assert _starts(space, analytic) == {"analyst": 58.0, "sergeant": 19.0, "idle": 0.0}
+
+
+# --------------------------------------------------------------------------- probe budget
+
+PROBE_RULE = SequentialRule.doubling(0.95, 6, 48).with_futility(0.5)
+
+
+def test_a_probe_budget_keeps_the_error_rate_and_bounds_a_near_threshold_probe() -> None:
+    """Known truth, normal values (sd 0.05, threshold 0.9): a probe's looks end at 48, so a
+    staffing within noise of a threshold costs at most 48 replications instead of 100; the
+    chance of a wrong "met" at the threshold is still within 5% (Bonferroni over its own four
+    looks); a staffing clearly on the right side (6 standard errors of a 100-replication mean)
+    is still called met nearly always. What it costs, power between those, is the table in
+    docs/staffing.md."""
+    assert PROBE_RULE.looks == (6, 12, 24, 48)
+    rng = np.random.default_rng(20261201)
+    trials, se100 = 2000, 0.05 / 10
+
+    def rates(mean: float, rule: SequentialRule) -> tuple[float, float, int]:
+        results = [_stream(v, rule) for v in rng.normal(mean, 0.05, size=(trials, 100))]
+        used = [n for _, n in results]
+        return np.mean([f == MET for f, _ in results]), float(np.mean(used)), max(used)
+
+    wrong, _, most = rates(0.9, PROBE_RULE)
+    assert wrong <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / trials)
+    assert most == 48
+    _, full_n, _ = rates(0.9 + 2 * se100, RULE.with_futility(0.5))
+    _, probe_n, _ = rates(0.9 + 2 * se100, PROBE_RULE)
+    assert probe_n < 0.6 * full_n
+    power, _, _ = rates(0.9 + 6 * se100, PROBE_RULE)
+    assert power >= 0.9
+
+
+def _replications_by_staffing(cache: ReplicationCache, seed: int) -> dict[str, int]:
+    """Replications cached per scenario content hash (one per staffing) under ``seed``."""
+    return {key[0]: len(rows) for key, (_, rows) in cache._rows.items() if key[1] == seed}
+
+
+def test_the_search_stops_its_probes_at_the_probe_budget() -> None:
+    """On a queue whose target sits within noise of its threshold at one staffing, the
+    search's probes (every staffing it tries under the search seed, except the ceiling, whose
+    doubtful targets are judged on the full budget) get at most ``probe_max_replications``;
+    with the setting null they get up to ``max_replications`` and that probe takes more, so
+    the budget is what bounded it. Here the answer is the same either way, on fewer
+    replications with the budget."""
+    base = with_overrides(
+        small_queue(servers=6, horizon_years=0.5),
+        {"targets.start_within_a_day.min_share": 0.97},
+        "test",
+    )
+    used, answers, runs = {}, {}, {}
+    for probe in (12, None):
+        scenario = with_overrides(base, {"staffing_search.probe_max_replications": probe}, "t")
+        cache = ReplicationCache()
+        result = search_staffing(scenario, cache=cache)
+        assert result.sequential and result.confirmed
+        top = CandidateRunner(scenario, TargetJudge(scenario, 0.95)).scenario_for(
+            {"server": float(result.ranges.set_index("role").loc["server", "ceiling"])}
+        )
+        probes = _replications_by_staffing(cache, result.seed)
+        probes.pop(top.content_hash(), None)
+        used[probe] = max(probes.values())
+        answers[probe], runs[probe] = result.recommended, result.replications_run
+    assert used[12] <= 12
+    assert used[None] > 12
+    assert answers[12] == answers[None]
+    assert runs[12] < runs[None]
