@@ -1,9 +1,10 @@
-"""What a probe budget costs the staffing search: power and replications, known truth.
+"""What the floor-probe budget costs the staffing search: power and replications, known truth.
 
 The search's sequential test (planning/staffing/sequential.py) judges each staffing it
-tries look by look; ``probe_max_replications`` ends a probe's looks early (a probe still
-open then counts as not met), while the answer's confirmation keeps every look up to
-``max_replications``. This script puts numbers on the trade for docs/staffing.md: seeded
+tries look by look; ``floor_probe_max_replications`` ends a floor probe's looks early (one
+still open then counts as not met, so the floor is a step higher), while every candidate
+answer and the answer's confirmation keep every look up to ``max_replications``. This
+script puts numbers on the trade for one probe, for docs/staffing.md: seeded
 streams of normal replication values (sd 0.05, a ``>=`` target at 0.9) whose true mean sits
 a given number of standard errors of a 100-replication mean from the threshold, judged by
 the rule with each budget (futility stop on, as in the search), printing how often each

@@ -907,17 +907,18 @@ class StaffingSearch(StrictModel):
         "in the tests; 0: stop as soon as the mean misses; null: never stop for futility). A "
         "tuning choice, not a real-world number; see docs/staffing.md.",
     )
-    probe_max_replications: int | None = Field(
+    floor_probe_max_replications: int | None = Field(
         default=48,
         ge=3,
         le=10_000,
-        description="Most replications of a staffing the search tries on its way to the answer "
-        "(a probe); a probe still unsettled then counts as not met and the search moves on. The "
-        "answer and its confirmation still get up to max_replications, so this bounds what a "
-        "staffing within noise of a threshold costs and never makes a wrong 'met' more likely; "
-        "it may pass over such a staffing, so the answer can be a step dearer (power table in "
-        "docs/staffing.md; null: probes get max_replications too). A tuning choice, not a "
-        "real-world number: 48 is the fourth look of 6, 12, 24, 48.",
+        description="Most replications of a staffing the search tries only to bound one role's "
+        "floor (that role varied, every other role at its ceiling); one still unsettled then "
+        "counts as not met, so the floor is a step higher. Every staffing that could be the "
+        "answer, and its confirmation, still gets up to max_replications, so this never makes "
+        "a wrong 'met' more likely; it bounds what a floor probe within noise of a threshold "
+        "costs, and may make the answer a step dearer (docs/staffing.md; null: floor probes get "
+        "max_replications too). A tuning choice, not a real-world number: 48 is the fourth "
+        "look of 6, 12, 24, 48.",
     )
     report_replications: int | None = Field(
         default=None,
@@ -1073,9 +1074,9 @@ class Scenario(StrictModel):
         if self.staffing_search == StaffingSearch():
             del data["staffing_search"]  # default settings: hashes stay as before the section
         else:  # a setting added later, left at its default: hashes stay as before it
-            probe = StaffingSearch.model_fields["probe_max_replications"].default
-            if self.staffing_search.probe_max_replications == probe:
-                del data["staffing_search"]["probe_max_replications"]
+            probe = StaffingSearch.model_fields["floor_probe_max_replications"].default
+            if self.staffing_search.floor_probe_max_replications == probe:
+                del data["staffing_search"]["floor_probe_max_replications"]
         if self.limits == Limits():
             del data["limits"]  # likewise for the limits
         for words in DISPLAY_ONLY:  # titles in other languages do not change what runs

@@ -472,17 +472,20 @@ def _search(
 
     # 2. The search under common random numbers, then 3. confirmation with fresh seeds.
     # The search's probes may stop for futility (never a wrong "met"; see sequential.py).
-    # A probe gets at most probe_max_replications (its looks end there: one still open then is
-    # not met); the ceiling, the confirmation and the report keep the full looks.
-    probe_looks = SequentialRule.doubling(
+    # A floor probe (one role varied, the others at their ceilings) gets at most
+    # floor_probe_max_replications: its looks end there, and one still open then is not met.
+    # Every staffing that could be the answer keeps the full looks, as do the ceiling, the
+    # confirmation and the report.
+    probe_looks = looks.with_futility(scenario.staffing_search.futility_standard_errors)
+    floor_looks = SequentialRule.doubling(
         judge.confidence,
         scenario.staffing_search.first_look_replications,
-        min(rule.budget, scenario.staffing_search.probe_max_replications or rule.budget),
+        min(rule.budget, scenario.staffing_search.floor_probe_max_replications or rule.budget),
     ).with_futility(scenario.staffing_search.futility_standard_errors)
 
-    def search_evaluate(x: Staffing, active: list[str]) -> Evaluation:
+    def search_evaluate(x: Staffing, active: list[str], probe: SequentialRule) -> Evaluation:
         if sequential:
-            return runner.sequential(x, seed, active, probe_looks).evaluation
+            return runner.sequential(x, seed, active, probe).evaluation
         return runner.evaluate(x, seed, n_search, active)
 
     def search_for(active: list[str]) -> SearchOutcome:
@@ -491,9 +494,10 @@ def _search(
         state["search_from"] = runner.evaluations
         return cheapest_staffing(
             space,
-            lambda x: search_evaluate(x, active),
+            lambda x: search_evaluate(x, active, probe_looks),
             guess,
             scenario.staffing_search.exact_evaluations,
+            evaluate_floor_probe=lambda x: search_evaluate(x, active, floor_looks),
         )
 
     state["phase"] = "search"

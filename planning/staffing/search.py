@@ -17,7 +17,10 @@ random numbers the noise between neighbouring staffings is small). Then:
    has fewer of that role, so if these floors together meet the targets they
    are the cheapest answer - exactly, not approximately. Roles barely
    interact in a unit like this (each works its own stages), so this is the
-   common case and it costs a few evaluations per role.
+   common case and it costs a few evaluations per role. A staffing probed
+   here only bounds a floor and is never the answer itself, so it may be
+   judged by a cheaper, less sure test (``evaluate_floor_probe``): a floor
+   put a step too high can make the answer a step dearer, never wrong.
 3. **Best-first over the grid** where roles interact (a target spanning the
    stages of two roles, so the floors together miss it): staffings at or
    above the floors are visited in order of cost; one that is at or below a
@@ -258,14 +261,24 @@ def best_first(
 
 
 def cheapest_staffing(
-    space: SearchSpace, evaluate: Evaluate, guess: Staffing, exact_evaluations: int = 60
+    space: SearchSpace,
+    evaluate: Evaluate,
+    guess: Staffing,
+    exact_evaluations: int = 60,
+    evaluate_floor_probe: Evaluate | None = None,
 ) -> SearchOutcome:
-    """The cheapest staffing in ``space`` meeting the targets (see the module docstring)."""
+    """The cheapest staffing in ``space`` meeting the targets (see the module docstring).
+
+    ``evaluate_floor_probe`` (default ``evaluate``) judges the staffings that only bound a
+    role's floor (step 2): it may be cheaper and less sure, since such a staffing is never the
+    answer itself; a floor it puts a step too high can make the answer a step dearer, never
+    wrong. Every staffing that could be the answer is judged by ``evaluate``."""
     top = space.top()
     at_top = evaluate(top)
     if not at_top.feasible:
         return SearchOutcome(staffing=top, feasible=False, best=at_top)
-    floors = {r: role_floor(space, evaluate, r, guess[r], top) for r in space.roles}
+    bound = evaluate_floor_probe or evaluate
+    floors = {r: role_floor(space, bound, r, guess[r], top) for r in space.roles}
     at_floors = evaluate(floors)
     if at_floors.feasible:
         return SearchOutcome(staffing=floors, feasible=True, floors=floors, best=at_floors)

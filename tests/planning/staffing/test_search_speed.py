@@ -195,32 +195,32 @@ def _replications_by_staffing(cache: ReplicationCache, seed: int) -> dict[str, i
     return {key[0]: len(rows) for key, (_, rows) in cache._rows.items() if key[1] == seed}
 
 
-def test_the_search_stops_its_probes_at_the_probe_budget() -> None:
+def test_floor_probes_stop_at_their_budget_and_candidate_answers_do_not() -> None:
     """On a queue whose target sits within noise of its threshold at one staffing, the
-    search's probes (every staffing it tries under the search seed, except the ceiling, whose
-    doubtful targets are judged on the full budget) get at most ``probe_max_replications``;
-    with the setting null they get up to ``max_replications`` and that probe takes more, so
-    the budget is what bounded it. Here the answer is the same either way, on fewer
-    replications with the budget."""
+    staffings the search tries only to bound the floor get at most
+    ``floor_probe_max_replications`` under the search seed; with the setting null they get up
+    to ``max_replications`` and one takes more, so the budget is what bounded it. The
+    ceiling and the staffing that could be the answer (the floors together) are judged on the
+    full looks either way."""
     base = with_overrides(
         small_queue(servers=6, horizon_years=0.5),
         {"targets.start_within_a_day.min_share": 0.97},
         "test",
     )
-    used, answers, runs = {}, {}, {}
+    used, runs = {}, {}
     for probe in (12, None):
-        scenario = with_overrides(base, {"staffing_search.probe_max_replications": probe}, "t")
+        scenario = with_overrides(
+            base, {"staffing_search.floor_probe_max_replications": probe}, "test"
+        )
         cache = ReplicationCache()
         result = search_staffing(scenario, cache=cache)
         assert result.sequential and result.confirmed
-        top = CandidateRunner(scenario, TargetJudge(scenario, 0.95)).scenario_for(
-            {"server": float(result.ranges.set_index("role").loc["server", "ceiling"])}
-        )
+        runner = CandidateRunner(scenario, TargetJudge(scenario, 0.95))
+        ceiling = float(result.ranges.set_index("role").loc["server", "ceiling"])
         probes = _replications_by_staffing(cache, result.seed)
-        probes.pop(top.content_hash(), None)
-        used[probe] = max(probes.values())
-        answers[probe], runs[probe] = result.recommended, result.replications_run
+        for not_a_probe in ({"server": ceiling}, result.searched):
+            probes.pop(runner.scenario_for(not_a_probe).content_hash(), None)
+        used[probe], runs[probe] = max(probes.values()), result.replications_run
     assert used[12] <= 12
     assert used[None] > 12
-    assert answers[12] == answers[None]
     assert runs[12] < runs[None]
