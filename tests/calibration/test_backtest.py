@@ -5,6 +5,7 @@ the cut, simulated by `acusim synth`'s engine, cut before the uplift and forecas
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -83,14 +84,7 @@ def test_the_fit_cannot_see_after_the_cut(extract) -> None:
     changed.loc[changed["started"] >= day, "started"] += 1.0
     refs = extract.referrals.copy()
     refs.loc[refs["received"] >= day, "source"] = "complaints"
-    other = type(extract)(
-        referrals=refs,
-        events=changed,
-        staffing=extract.staffing,
-        window_start=extract.window_start,
-        as_of=extract.as_of,
-        files=extract.files,
-    )
+    other = dataclasses.replace(extract, referrals=refs, events=changed)
     a, b = known_at(extract, CUT), known_at(other, CUT)
     assert a.referrals.equals(b.referrals) and a.events.equals(b.events)
     assert (a.events["finished"].dropna() < day).all() and a.as_of.date() == CUT

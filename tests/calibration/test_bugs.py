@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -76,14 +77,7 @@ def _renamed(extract, old: str, new: str, rows: slice | None = None):
     if rows is not None:
         index = index[rows]
     events.loc[index, "stage"] = new
-    return type(extract)(
-        referrals=extract.referrals,
-        events=events,
-        staffing=extract.staffing,
-        window_start=extract.window_start,
-        as_of=extract.as_of,
-        files=extract.files,
-    )
+    return dataclasses.replace(extract, events=events)
 
 
 def test_a_stage_name_typo_is_not_a_new_stage(extract) -> None:

@@ -11,6 +11,7 @@ reports hold no English catalogue text; and ``--lang cy`` on the CLI gives Welsh
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import pickle
@@ -178,14 +179,7 @@ def test_fit_errors_render_in_welsh(extract) -> None:
     template = scenario_from_mapping(backtest_mapping(), "t")
     events = extract.events.copy()
     events.loc[events["stage"] == "assessment", "stage"] = "asessment"
-    typo = type(extract)(
-        referrals=extract.referrals,
-        events=events,
-        staffing=extract.staffing,
-        window_start=extract.window_start,
-        as_of=extract.as_of,
-        files=extract.files,
-    )
+    typo = dataclasses.replace(extract, events=events)
     source = extract.sources[0]
     cases = [
         (typo, None, template, "oeddech chi'n golygu 'assessment'?"),
@@ -202,7 +196,7 @@ def test_fit_errors_render_in_welsh(extract) -> None:
             "i ymyl cyfnod y data",
         ),
         (
-            type(extract)(**{**vars(extract), "events": extract.events.iloc[0:0]}),
+            dataclasses.replace(extract, events=extract.events.iloc[0:0]),
             None,
             None,
             "mae pennawd ond dim rhesi",
