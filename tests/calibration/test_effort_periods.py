@@ -23,7 +23,7 @@ from calibration.extract import read_extract
 from calibration.pipeline import calibrate_extract
 from calibration.synth import synthesise
 from calibration.types import CalibrationSettings
-from model.scenario import load_scenario, scenario_from_mapping
+from model.scenario import Scenario, load_scenario, scenario_from_mapping
 from tests.conftest import TEST_SCENARIOS, as_mapping
 
 SCENARIO = TEST_SCENARIOS / "effort_change.yaml"
@@ -38,6 +38,15 @@ def _files(directory: Path) -> dict[str, Path]:
         "events": directory / "stage_events.csv",
         "staffing": directory / "staffing.csv",
     }
+
+
+def _round_trip(truth: Scenario, directory: Path):
+    """``truth`` simulated into an extract (3 years to AS_OF) and calibrated back on itself."""
+    synthesise(truth, 3.0, AS_OF).write(directory)
+    f = _files(directory)
+    return calibrate_extract(
+        f["referrals"], f["events"], f["staffing"], AS_OF, template=truth, with_report=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,12 +106,7 @@ def test_the_fitted_schedule_is_a_valid_file_with_its_basis(fitted) -> None:
 def test_a_flat_effort_gets_no_invented_change(tmp_path) -> None:
     data = as_mapping(load_scenario(SCENARIO))
     data["stages"]["assessment"]["effort_changes"] = []
-    flat = scenario_from_mapping(data, "flat")
-    synthesise(flat, 3.0, AS_OF).write(tmp_path)
-    f = _files(tmp_path)
-    result = calibrate_extract(
-        f["referrals"], f["events"], f["staffing"], AS_OF, template=flat, with_report=False
-    )
+    result = _round_trip(scenario_from_mapping(data, "flat"), tmp_path)
     stage = result.scenario.stages["assessment"]
     assert stage.effort_changes == []
     assert stage.effort_hours.mean() == pytest.approx(BEFORE, rel=0.10)
@@ -141,12 +145,7 @@ def test_a_period_at_capacity_still_warns_per_role(tmp_path) -> None:
     """3 days of work per case after the go-live: beyond 2 DS, and beyond 3 after the uplift."""
     data = as_mapping(load_scenario(SCENARIO))
     data["stages"]["assessment"]["effort_changes"][0]["effort_hours"]["mean"] = 3.0 * BEFORE
-    busy = scenario_from_mapping(data, "busy")
-    synthesise(busy, 3.0, AS_OF).write(tmp_path)
-    f = _files(tmp_path)
-    result = calibrate_extract(
-        f["referrals"], f["events"], f["staffing"], AS_OF, template=busy, with_report=False
-    )
+    result = _round_trip(scenario_from_mapping(data, "busy"), tmp_path)
     stage = result.scenario.stages["assessment"]
     assert stage.effort_changes  # the change is found
     assert stage.effort_changes[0].effort_hours.mean() == pytest.approx(3.0 * BEFORE, rel=0.10)
@@ -324,12 +323,7 @@ def test_a_touch_share_change_is_matched_per_period(tmp_path) -> None:
             "external_delays": [{**rest, "duration_days": {**rest["duration_days"], "mean": 0.2}}],
         }
     ]
-    truth = scenario_from_mapping(data, "touch")
-    synthesise(truth, 3.0, AS_OF).write(tmp_path)
-    f = _files(tmp_path)
-    result = calibrate_extract(
-        f["referrals"], f["events"], f["staffing"], AS_OF, template=truth, with_report=False
-    )
+    result = _round_trip(scenario_from_mapping(data, "touch"), tmp_path)
     fitted = result.scenario.stages["assessment"]
     assert fitted.effort_hours.mean() == pytest.approx(BEFORE, rel=0.10)
     (change,) = fitted.effort_changes
