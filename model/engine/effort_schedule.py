@@ -19,7 +19,7 @@ import bisect
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from model.engine.stages import GroupLife, StageDraws, StageGroupDraws
+from model.engine.stages import GroupLife, StageDraws, _GroupDraws
 from model.engine.streams import Streams
 from model.scenario import Scenario, Stage, days_from_start
 
@@ -41,12 +41,8 @@ class PeriodDraws(StageDraws):
         super().__init__(streams, label, stage, group_sizes, lives)
         self._base = base
 
-    def group(self, group: str) -> StageGroupDraws:
-        resolved = self._groups.get(group)
-        if resolved is None:
-            resolved = super().group(group)
-            resolved.route = self._base.group(group).route
-        return resolved
+    def route_table(self, group: str) -> _GroupDraws:
+        return self._base.group(group).route
 
 
 def period_stages(scenario: Scenario, name: str) -> list[tuple[float, str, Stage]]:

@@ -242,7 +242,7 @@ class StageGroupDraws:
             if stage.effort_hours is None
             else draws.table("effort", group, stage.effort_hours.sample)
         )
-        self.route = draws.table("routing", group, _uniform)
+        self.route = draws.route_table(group)
         self._delay_u = [
             draws.table(f"delay_u.{d.name}", group, _uniform) for d in stage.external_delays
         ]
@@ -285,6 +285,10 @@ class StageDraws:
             self._sizes.get(group, 0),
             self._lives[group],
         )
+
+    def route_table(self, group: str) -> _GroupDraws:
+        """The stage's routing numbers for ``group`` (a period of the stage shares them)."""
+        return self.table("routing", group, _uniform)
 
     def group(self, group: str) -> StageGroupDraws:
         """This stage's draws for the cases of ``group``."""
