@@ -243,17 +243,18 @@ class CaseloadSlots:
         self.cap_per_fte = cap_per_fte
         self.capacity = 0
         self.in_use = 0
-        self._queue: list[tuple[tuple, int, Callable[[Any], None], Any]] = []
+        self._queue: list[tuple[int, int, int, Callable[[Any], None], Any]] = []
         self._seq = 0
 
     def set_fte(self, fte: float) -> None:
         self.capacity = math.floor(self.cap_per_fte * fte + FTE_EPSILON)
         self._admit()
 
-    def acquire(self, key: tuple, then: Callable[[Any], None], value: Any = None) -> None:
+    def acquire(self, then: Callable[[Any], None], value: Any, precedence: int, rank: int) -> None:
         """Call ``then(value)`` (by a wake-up, as an event's callback was) when a slot is this
-        key's."""
-        heapq.heappush(self._queue, (key, self._seq, then, value))
+        request's: waiting requests queue by (precedence, rank, order of request), as staff
+        pools queue tasks."""
+        heapq.heappush(self._queue, (precedence, rank, self._seq, then, value))
         self._seq += 1
         self._admit()
 
@@ -268,5 +269,5 @@ class CaseloadSlots:
     def _admit(self) -> None:
         while self._queue and self.in_use < self.capacity:
             self.in_use += 1
-            _, _, then, value = heapq.heappop(self._queue)
+            _, _, _, then, value = heapq.heappop(self._queue)
             self.env.wake(0.0, then, value)

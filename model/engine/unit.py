@@ -120,7 +120,6 @@ class UnitModel:
         self.outcome_index = {name: i for i, name in enumerate(scenario.outcomes)}
         self.recorder = Recorder(scenario, self.report_start, self.report_end)
         self.case_rows: list[tuple] | None = [] if record_cases else None
-        self._seq = 0
         self._visit_cap = scenario.limits.max_visits_per_case
         self._n_stages = len(self.stage_names)
         # Callbacks bound once (an attribute read of a method makes a new object each time).
@@ -236,13 +235,6 @@ class UnitModel:
     # waited on an event, keyed as that event was, so event order, and with it every result,
     # is unchanged; a case costs no process start and end event, no event objects, and no
     # generator resumed at every step.
-    def _key(self, stage: _StageRuntime, case: Case, rank_override: int | None = None) -> tuple:
-        rank = 0 if stage.fifo else case.priority
-        if rank_override is not None:
-            rank = rank_override
-        self._seq += 1
-        return (stage.precedence, rank, self._seq)
-
     def _enter(self, case: Case, stage: _StageRuntime, preexisting: str | None = None) -> None:
         """Start ``case``'s visit to ``stage``; ``preexisting`` is 'waiting' or 'in_progress'
         for backlog cases."""
@@ -271,7 +263,8 @@ class UnitModel:
             effort_share = float(self._backlog_rng.random())  # work remaining
             self._work(case, effort_share, -1)  # already in someone's hands: continues first
         elif stage.slots is not None:
-            stage.slots.acquire(self._key(stage, case), self._slot_granted, case)
+            rank = 0 if stage.fifo else case.priority  # as in _work: inline on the hot path
+            stage.slots.acquire(self._slot_granted, case, stage.precedence, rank)
         else:
             self._work(case, 1.0, None)
 

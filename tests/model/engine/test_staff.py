@@ -76,7 +76,7 @@ def test_caseload_slots_follow_fte_and_existing_cases_keep_theirs() -> None:
     assert slots.capacity == 3
     granted = []
     for i in range(5):
-        slots.acquire((0, i), granted.append, i)
+        slots.acquire(granted.append, i, 0, i)
     env.run()
     assert granted == [0, 1, 2]
     slots.set_fte(0.5)  # capacity 1: nobody is evicted
