@@ -183,7 +183,9 @@ class CandidateRunner:
         self.columns = tuple(f"target.{name}" for name in scenario.targets) + tuple(
             f"{figure}.{role}" for role in turnover_roles(scenario) for figure in ROLE_FIGURES
         )
-        self._hashes: dict[object, str] = {}
+        # staffing key -> (content hash, scenario with the staffing applied): built once
+        # (apply_staffing re-validates the scenario) and used for the cache key and the runs.
+        self._built: dict[object, tuple[str, Scenario]] = {}
         self._used: dict[tuple, int] = {}  # (staffing key, seed) -> replications used here
         self._memo: dict[tuple, SequentialOutcome] = {}
         self.replications_run = 0
@@ -204,16 +206,19 @@ class CandidateRunner:
             return self.scenario
         return apply_staffing(self.scenario, staffing, self.from_date)
 
-    def _hash(self, staffing: Staffing | None) -> str:
+    def _build(self, staffing: Staffing | None) -> tuple[str, Scenario]:
+        """The content hash of the scenario with ``staffing`` applied, and that scenario."""
         key = None if staffing is None else key_of(staffing)
-        if key not in self._hashes:
-            self._hashes[key] = self.scenario_for(staffing).content_hash()
-        return self._hashes[key]
+        if key not in self._built:
+            built = self.scenario_for(staffing)
+            self._built[key] = (built.content_hash(), built)
+        return self._built[key]
 
     def kpis(self, staffing: Staffing | None, seed: int, n: int) -> pd.DataFrame:
         """Target KPIs of replications 0..n-1 (one row each), simulating only those never run
         before (in this search or, through the cache, in an earlier one)."""
-        cache_key = (self._hash(staffing), seed)
+        content_hash, built = self._build(staffing)
+        cache_key = (content_hash, seed)
         rows = self.cache.get(cache_key, self.columns)
         used_key = (None if staffing is None else key_of(staffing), seed)
         if len(rows) < n:
@@ -221,7 +226,7 @@ class CandidateRunner:
                 self.cancel.check()
             missing = n - len(rows)
             results = run_replications(
-                self.scenario_for(staffing),
+                built,
                 replications=missing,
                 seed=seed,
                 workers=self.workers,
