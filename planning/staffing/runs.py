@@ -221,10 +221,10 @@ class CandidateRunner:
         cache_key = (content_hash, seed)
         rows = self.cache.get(cache_key, self.columns)
         used_key = (None if staffing is None else key_of(staffing), seed)
-        if len(rows) < n:
+        missing = max(n - len(rows), 0)
+        if missing:
             if self.cancel is not None:
                 self.cancel.check()
-            missing = n - len(rows)
             results = run_replications(
                 built,
                 replications=missing,
@@ -240,10 +240,9 @@ class CandidateRunner:
             self.cache.extend(cache_key, self.columns, len(rows), new)
             rows = rows + new
             self.replications_run += missing
-            self._used[used_key] = max(self._used.get(used_key, 0), n)
-            if self.on_run:
-                self.on_run(staffing, seed, missing)
         self._used[used_key] = max(self._used.get(used_key, 0), n)
+        if missing and self.on_run:  # told after the counts above, which it may report
+            self.on_run(staffing, seed, missing)
         data = np.array(rows[:n], dtype=float).reshape(n, len(self.columns))
         frame = pd.DataFrame(data, columns=list(self.columns))
         frame.index = pd.RangeIndex(n, name="replication")
@@ -254,9 +253,6 @@ class CandidateRunner:
         key = None if staffing is None else key_of(staffing)
         frames = [self.kpis(staffing, s, n) for (k, s), n in self._used.items() if k == key]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-    def available(self, staffing: Staffing | None, seed: int) -> int:
-        return self._used.get((None if staffing is None else key_of(staffing), seed), 0)
 
     def evaluate(self, staffing: Staffing, seed: int, n: int, targets: Sequence[str]) -> Evaluation:
         """Whether ``staffing`` meets ``targets`` with confidence, over n replications."""
@@ -284,8 +280,7 @@ class CandidateRunner:
         Deterministic: the verdict at a look uses replications 0..n-1 only, so the same
         staffing, seed and targets always get the same answer (the search relies on it)."""
         memo_key = (key_of(staffing), seed, tuple(targets), rule, stop_on_miss)
-        if memo_key in self._memo:
-            self.kpis(staffing, seed, self._memo[memo_key].n)  # counted as used here
+        if memo_key in self._memo:  # its replications are already counted in _used
             return self._memo[memo_key]
         spec = {
             t: (self.scenario.targets[t].direction, self.scenario.targets[t].threshold)
