@@ -219,7 +219,7 @@ class CandidateRunner:
         before (in this search or, through the cache, in an earlier one)."""
         content_hash, built = self._build(staffing)
         cache_key = (content_hash, seed)
-        rows = self.cache.get(cache_key, self.columns)
+        rows = self.cache.get(cache_key)
         used_key = (None if staffing is None else key_of(staffing), seed)
         missing = max(n - len(rows), 0)
         if missing:
@@ -237,7 +237,7 @@ class CandidateRunner:
                 np.array([r.kpis.get(c, math.nan) for c in self.columns], dtype=float)
                 for r in results.replications
             ]
-            self.cache.extend(cache_key, self.columns, len(rows), new)
+            self.cache.extend(cache_key, len(rows), new)
             rows = rows + new
             self.replications_run += missing
         self._used[used_key] = max(self._used.get(used_key, 0), n)

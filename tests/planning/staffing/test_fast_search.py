@@ -137,12 +137,11 @@ def test_a_repeated_search_simulates_nothing_and_gives_the_same_answer() -> None
 
 def test_the_cache_is_bounded() -> None:
     cache = ReplicationCache(max_values=10)
-    cols = ("target.a", "target.b")
     for k in range(10):
-        cache.extend((f"h{k}", 0), cols, 0, [np.zeros(2), np.zeros(2)])
+        cache.extend((f"h{k}", 0), 0, [np.zeros(2), np.zeros(2)])
     assert len(cache) <= 3
-    assert cache.get(("h9", 0), cols)  # the newest is kept
-    assert cache.get(("h0", 0), cols) == []
+    assert cache.get(("h9", 0))  # the newest is kept
+    assert cache.get(("h0", 0)) == []
 
 
 # --------------------------------------------------------------------------- the search

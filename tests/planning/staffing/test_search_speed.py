@@ -192,7 +192,7 @@ def test_a_probe_budget_keeps_the_error_rate_and_bounds_a_near_threshold_probe()
 
 def _replications_by_staffing(cache: ReplicationCache, seed: int) -> dict[str, int]:
     """Replications cached per scenario content hash (one per staffing) under ``seed``."""
-    return {key[0]: len(rows) for key, (_, rows) in cache._rows.items() if key[1] == seed}
+    return {key[0]: len(rows) for key, rows in cache._rows.items() if key[1] == seed}
 
 
 def test_floor_probes_stop_at_their_budget_and_candidate_answers_do_not() -> None:
