@@ -111,6 +111,24 @@ class Words:
             text += f" (n={n})"
         return text
 
+    def pct_pm(
+        self,
+        share: float | None,
+        half: float | None,
+        digits: int = 1,
+        n: int | None = None,
+        full_n: int | None = None,
+    ) -> str:
+        """A share as a percentage with its half-width: ``85.0% ± 1.2%`` (``(n=k)`` after
+        it on fewer replications than the run; the dash alone when the share is missing)."""
+        if share is None or math.isnan(share):
+            return formats.MISSING
+        text = self.pm(100 * share, math.nan if half is None else 100 * half, digits)
+        text = text.replace(" ±", "% ±") + "%"
+        if n is not None and full_n is not None and n < full_n:
+            text += f" (n={n})"
+        return text
+
     def ci(self, low: float, high: float, digits: int = 0) -> str:
         return f"{self.num(low, digits)}–{self.num(high, digits)}"
 
@@ -162,15 +180,10 @@ def _fy_rows(
                     cells.append(formats.MISSING)
                     continue
                 r = part.loc[y]
-                scale = 100 if percent else 1
-                text = w.pm(
-                    scale * r["mean"],
-                    scale * r["half_width"],
-                    digits,
-                    int(r["n"]),
-                    figures.replications,
+                show = w.pct_pm if percent else w.pm
+                cells.append(
+                    show(r["mean"], r["half_width"], digits, int(r["n"]), figures.replications)
                 )
-                cells.append(text.replace(" ±", "% ±") + "%" if percent else text)
             rows.append([title if i == 0 else "", _label(fig, i == 0, w), *cells])
     return rows
 
@@ -523,15 +536,6 @@ def _pm_est(w: Words, e: Estimate, digits: int, full_n: int, scale: float = 1.0)
     return w.pm(scale * e.mean, scale * e.half_width, digits, e.n, full_n)
 
 
-def _pct_pm(w: Words, mean: float | None, half: float | None, n: int, full_n: int) -> str:
-    """A share as a percentage with its half-width (the FY tables' style)."""
-    if mean is None or math.isnan(mean):
-        return formats.MISSING
-    text = w.pm(100 * mean, math.nan if half is None else 100 * half, 1)
-    text = (text.replace(" ±", "% ±") if " ±" in text else text) + "%"
-    return text + (f" (n={n})" if n < full_n else "")
-
-
 def _wait_cell(waits: StageWaits, e: Estimate, undefined_in: int, w: Words, full_n: int) -> str:
     """A censored quantile: the figure, or words where it has none (over half still
     waiting in every replication), marked as a lower bound where some replications lack it."""
@@ -658,7 +662,7 @@ def workforce_year_blocks(figures: BriefFigures, w: Words) -> list[Block]:
                 )
                 vac = entry["vacancy_share"]
                 cells["vacancy"].append(
-                    _pct_pm(w, vac["mean"], vac["half_width"], vac["n"], full_n)
+                    w.pct_pm(vac["mean"], vac["half_width"], 1, vac["n"], full_n)
                 )
                 lv = entry["leavers"]
                 cells["leavers"].append(w.pm(lv["mean"], lv["half_width"], 1, lv["n"], full_n))
@@ -721,7 +725,7 @@ def workforce_capacity_blocks(figures: BriefFigures, w: Words) -> list[Block]:
                     pm("establishment_mean", 1),
                     pm("fte_in_post_mean", 2),
                     pm("fte_effective_mean", 2),
-                    _pct_pm(w, vac["mean"], vac["half_width"], vac["n"], full_n),
+                    w.pct_pm(vac["mean"], vac["half_width"], 1, vac["n"], full_n),
                     pm("leavers_per_year", 1),
                     pm("handovers_per_year", 1),
                     str(block["fte_in_post_mean"]["n"]),
