@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from model import formats, workforce_outputs
+from model import formats
 from model.catalogues import read_catalogue
 from model.overload import NOT_REACHED, OVERLOADED, SETTLED, StageWaits
 from model.replications import Estimate, estimate
@@ -496,7 +496,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
     out += [Block("h2", w("s3_4")), Block("p", w("s3_4_text"))]
     for i, f in enumerate(figures.all):
         out.append(Block("h3", _label(f, i == 0, w)))
-        out += establishment_blocks(f, figures, w)
+        out += establishment_blocks(f, w)
         plan = f.plan[f.plan["extra_fte"] > 0]
         if plan.empty:
             out.append(Block("p", w("none_needed")))
@@ -738,7 +738,7 @@ def workforce_capacity_blocks(figures: BriefFigures, w: Words) -> list[Block]:
     ]
 
 
-def establishment_blocks(fig: ScenarioFigures, figures: BriefFigures, w: Words) -> list[Block]:
+def establishment_blocks(fig: ScenarioFigures, w: Words) -> list[Block]:
     """Only with turnover: the staffing answer in posts funded (establishment) beside the
     FTE in post they give, today and at the answer (``StaffingResult.workforce``)."""
     table = fig.staffing.workforce
@@ -914,9 +914,9 @@ def tables_frame(figures: BriefFigures) -> dict[str, pd.DataFrame]:
         "waits.csv": pd.DataFrame(_waits_records(figures)),
     }
     workforce = [
-        workforce_outputs.financial_year_table(f.run).assign(scenario=f.scenario.name)
+        f.workforce_years.assign(scenario=f.scenario.name)
         for f in figures.all
-        if f.workforce is not None
+        if f.workforce_years is not None
     ]
     if workforce:  # only with turnover
         frames["workforce.csv"] = pd.concat(workforce, ignore_index=True)

@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from model import workforce_outputs
 from model.overload import StageWaits, all_stage_waits
 from model.replications import RunResults, process_pool, run_replications
 from model.results import (
@@ -42,7 +43,7 @@ from model.results import (
     package_version,
 )
 from model.scenario import Scenario, load_scenario, with_overrides
-from model.workforce_outputs import workforce_summary
+from model.workforce_outputs import has_workforce, workforce_summary
 from planning import demand
 from planning.brief import assumptions
 from planning.brief.sensitivity import run_sensitivity
@@ -71,6 +72,7 @@ class ScenarioFigures:
     hours_added: pd.DataFrame | None = None  # compare_demand(base, this)
     waits: dict[str, StageWaits] = field(default_factory=dict)  # model.overload, per stage
     workforce: dict[str, Any] | None = None  # summary.json's workforce block (turnover only)
+    workforce_years: pd.DataFrame | None = None  # workforce_outputs.financial_year_table (ditto)
 
 
 @dataclass
@@ -223,6 +225,7 @@ def _one(
         executor=pool,
     )
     when = by or _by_date(scenario, failures)
+    workforce_years = workforce_outputs.financial_year_table(run) if has_workforce(run) else None
     return ScenarioFigures(
         path=Path(path),
         scenario=scenario,
@@ -235,5 +238,6 @@ def _one(
         by=when,
         register=assumptions.register(path),
         waits=all_stage_waits(run),
-        workforce=workforce_summary(run),
+        workforce=workforce_summary(run, yearly=workforce_years),
+        workforce_years=workforce_years,
     )
