@@ -20,6 +20,7 @@ import pandas as pd
 
 from model import formats
 from model.catalogues import read_catalogue
+from model.engine.workforce import financial_year_code
 from model.overload import NOT_REACHED, OVERLOADED, SETTLED, StageWaits
 from model.replications import Estimate, estimate
 from model.results import financial_year_label
@@ -605,17 +606,12 @@ def waits_blocks(figures: BriefFigures, w: Words, stages: list[tuple[str, str]])
     return out
 
 
-def _fy_code(year: int) -> str:
-    """The workforce block's label of a financial year (``2027`` -> ``2027-28``)."""
-    return f"{year}-{(year + 1) % 100:02d}"
-
-
 def _workforce_year(fig: ScenarioFigures, role: str, year: int) -> dict[str, Any] | None:
     block = (fig.workforce or {}).get(role)
     if block is None:
         return None
     for entry in block["financial_years"]:
-        if entry["financial_year"] == _fy_code(year):
+        if entry["financial_year"] == financial_year_code(year):
             return entry
     return None
 
