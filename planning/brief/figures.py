@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from model import workforce_outputs
+from model.engine.workforce import turnover_roles
 from model.overload import StageWaits, all_stage_waits
 from model.replications import RunResults, process_pool, run_replications
 from model.results import (
@@ -97,7 +98,7 @@ class BriefFigures:
     def turnover_roles(self) -> list[str]:
         """Roles with a turnover block in any compared scenario, in today's order (empty:
         the brief shows no workforce rows)."""
-        found = {r for f in self.all for r, d in f.scenario.roles.items() if d.turnover}
+        found = {r for f in self.all for r in turnover_roles(f.scenario)}
         order = [*self.base.scenario.roles, *[r for f in self.options for r in f.scenario.roles]]
         return [r for r in dict.fromkeys(order) if r in found]
 
