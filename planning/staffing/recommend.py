@@ -43,7 +43,7 @@ from planning.staffing.establishment import (
     establishment_table,
 )
 from planning.staffing.precision import PrecisionRule, sequential_replications
-from planning.staffing.result import SearchProgress, StaffingResult, json_records
+from planning.staffing.result import PHASES, SearchProgress, StaffingResult, json_records
 from planning.staffing.runs import (
     CandidateRunner,
     TargetJudge,
@@ -291,7 +291,6 @@ def search_staffing(
                     runner.replications_run,
                     fraction=plan.fraction(),
                     seconds_left=plan.seconds_left(),
-                    replications_expected=round(plan.expected),
                 )
             )
 
@@ -348,19 +347,16 @@ def _expected(
     )
     per_role = sum(math.ceil(math.log2(max(len(space.grid(r)), 2))) + 2 for r in space.roles)
     phase = state.get("phase", "start")
-    order = ["start", "replications", "ceiling", "search", "confirm", "report", "done"]
-    at = order.index(phase) if phase in order else 0
-    left = 0.0
-    if at <= order.index("search"):
+    at = PHASES.index(phase) if phase in PHASES else 0
+    left = 0.0  # nothing left once the report is written ("done")
+    if at <= PHASES.index("search"):
         searched = used - state.get("search_from", 0) if phase == "search" else 0
         left += max(per_role + 1 - searched, 1) * per_evaluation
-    if at <= order.index("confirm"):
+    if at <= PHASES.index("confirm"):
         left += 2 * state.get("confirm_guess", rule.budget)  # the answer and today
-    if at <= order.index("report"):
+    if at <= PHASES.index("report"):
         neighbours = len(space.roles) + 2 * settings.tradeoff_steps
         left += neighbours * (per_evaluation if state.get("sequential") else rule.budget)
-    if at >= order.index("done"):
-        left = 0.0
     return runner.replications_run + left
 
 
