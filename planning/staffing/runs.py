@@ -30,7 +30,7 @@ from model.workforce_outputs import ROLE_FIGURES
 from planning.staffing.cache import SHARED, ReplicationCache
 from planning.staffing.control import CancelToken
 from planning.staffing.search import Evaluation, Staffing
-from planning.staffing.sequential import FUTILE, MET, MISSED, OPEN, SequentialRule, verdicts
+from planning.staffing.sequential import MET, SequentialRule, run_looks
 
 
 def reporting_from(scenario: Scenario, when: dt.date) -> Scenario:
@@ -286,16 +286,14 @@ class CandidateRunner:
             t: (self.scenario.targets[t].direction, self.scenario.targets[t].threshold)
             for t in targets
         }
-        for n in rule.looks:
-            frame = self.kpis(staffing, seed, n)
-            found = verdicts({t: frame[f"target.{t}"] for t in targets}, spec, rule)
-            if all(v == MET for v in found.values()):
-                break
-            if stop_on_miss and any(v in (MISSED, FUTILE) for v in found.values()):
-                break
-            if all(v != OPEN for v in found.values()):
-                break
-        status = self.judge.status(frame, targets)
+        looked: list[pd.DataFrame] = []  # the frame of each look taken
+
+        def values_at(n: int) -> dict[str, pd.Series]:
+            looked.append(self.kpis(staffing, seed, n))
+            return {t: looked[-1][f"target.{t}"] for t in targets}
+
+        found, n = run_looks(values_at, spec, rule, stop_on_miss)
+        status = self.judge.status(looked[-1], targets)
         failing = tuple(t for t in targets if found[t] != MET)
         outcome = SequentialOutcome(
             Evaluation(
