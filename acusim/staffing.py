@@ -269,6 +269,7 @@ def register(app: typer.Typer) -> None:
             fail(exc.lines)
         pool = process_pool(workers, ignore_interrupt) if workers > 1 else None
         bar = _SearchBar(err)
+        answered = False  # the pool ends gracefully only then; on any way out, at once
         try:
             with bar:
                 try:
@@ -286,7 +287,6 @@ def register(app: typer.Typer) -> None:
                         executor=pool,
                     )
                 except ScenarioError as exc:
-                    stop_pool(pool)
                     fail(exc.lines)
                 failures = plan = None
                 if when is not None:
@@ -301,15 +301,18 @@ def register(app: typer.Typer) -> None:
                         executor=pool,
                     )
                     plan = recruitment_plan(scenario, result, when)
+            answered = True
         except KeyboardInterrupt:
-            stop_pool(pool)
             err.print(
                 "Cancelled: the staffing search stopped before an answer; nothing was written.",
                 highlight=False,
             )
             raise typer.Exit(EXIT_CANCELLED) from None
-        if pool is not None:
-            pool.shutdown()
+        finally:
+            if not answered:
+                stop_pool(pool)
+            elif pool is not None:
+                pool.shutdown()
         pipeline = _pipeline(scenario, result, when)  # workforce hook: None without turnover
         if out_dir is not None:
             from planning.staffing.charts import write_staffing_outputs

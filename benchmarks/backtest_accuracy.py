@@ -35,8 +35,6 @@ from pathlib import Path
 
 import numpy as np
 
-DAYS_PER_WEEK = 7.0
-
 START = dt.datetime(2022, 1, 1)
 AS_OF = dt.date(2024, 7, 1)
 GO_LIVE = dt.date(2022, 10, 1)
@@ -195,10 +193,12 @@ def template():
 
 def open_split(extract, bt, stage: str = "investigation") -> dict[str, tuple[float, float]]:
     """Mean open visits of ``stage`` over the weeks, (actual, forecast), split into those
-    open at the cut and those that arrived after it: where a forecast error comes from."""
-    n = len(bt.week_endings)
-    cut_day = (bt.cut - extract.window_start).days
-    ends = DAYS_PER_WEEK * np.arange(1, n + 1)
+    open at the cut and those that arrived after it: where a forecast error comes from.
+    Days count from the cut, the weeks are the backtest's (calibration.backtest)."""
+    from calibration.backtest import _cut_day, weekly_ends
+
+    cut_day = _cut_day(extract, bt.cut)
+    ends = weekly_ends(0.0, len(bt.week_endings))
     ev = extract.events.loc[extract.events["stage"] == stage]
     queued = ev["queued"].to_numpy(dtype=float) - cut_day
     finished = np.nan_to_num(ev["finished"].to_numpy(dtype=float), nan=np.inf) - cut_day

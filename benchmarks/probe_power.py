@@ -20,19 +20,17 @@ import argparse
 
 import numpy as np
 
-from planning.staffing.sequential import MET, OPEN, SequentialRule, verdicts
+from planning.staffing.sequential import MET, SequentialRule, run_looks
 
 THRESHOLD, SD, MOST = 0.9, 0.05, 100
 DISTANCES = (-2, 0, 2, 3, 4, 6, 8)  # standard errors of a 100-replication mean, + = right side
 
 
 def judge(values: np.ndarray, rule: SequentialRule) -> tuple[bool, int]:
-    """Whether ``rule`` calls one stream met, and the replications it used."""
-    for n in rule.looks:
-        found = verdicts({"t": values[:n]}, {"t": (">=", THRESHOLD)}, rule)["t"]
-        if found != OPEN:
-            break
-    return found == MET, n
+    """Whether ``rule`` calls one stream met, and the replications it used (the search's
+    look loop, :func:`planning.staffing.sequential.run_looks`)."""
+    found, n = run_looks(lambda n: {"t": values[:n]}, {"t": (">=", THRESHOLD)}, rule)
+    return found["t"] == MET, n
 
 
 def main() -> None:

@@ -73,15 +73,20 @@ def financial_year_table(
 
 
 def workforce_summary(
-    results: RunResults, confidence: float = DEFAULT_CONFIDENCE
+    results: RunResults,
+    confidence: float = DEFAULT_CONFIDENCE,
+    yearly: pd.DataFrame | None = None,
 ) -> dict[str, Any] | None:
     """The ``workforce`` block of summary.json (None without turnover): per role, today's
-    establishment, the whole-window figures and the financial years, each with its CI."""
+    establishment, the whole-window figures and the financial years, each with its CI.
+    ``yearly``: :func:`financial_year_table` of the same results and confidence, when the
+    caller has it already (the brief keeps it for its CSV files)."""
     if not has_workforce(results):
         return None
     scenario = results.scenario
     whole = workforce_table(results, confidence)
-    yearly = financial_year_table(results, confidence)
+    if yearly is None:
+        yearly = financial_year_table(results, confidence)
     block: dict[str, Any] = {}
     for role in turnover_roles(scenario):
         mine = whole[whole["role"] == role].set_index("figure")

@@ -441,6 +441,12 @@ def _area(times: list[float], values: list[float], a: float, b: float) -> float:
     return float(np.sum(np.asarray(values, dtype=float) * (ends - t)))
 
 
+def financial_year_code(year: int) -> str:
+    """The label of the financial year starting in April of ``year`` in workforce KPI names
+    and the ``workforce`` block: ``2027`` -> ``2027-28``."""
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
 def financial_years(scenario: Scenario, a: float, b: float) -> dict[str, tuple[float, float]]:
     """Financial years (April to March) overlapping the window [a, b) of clock days, as
     label ('2027-28') -> (first clock day, end clock day), clipped to the window."""
@@ -460,6 +466,6 @@ def financial_years(scenario: Scenario, a: float, b: float) -> dict[str, tuple[f
             break
         lo, hi = max(begin, a), min(end, b)
         if hi > lo:
-            years[f"{year}-{(year + 1) % 100:02d}"] = (lo, hi)
+            years[financial_year_code(year)] = (lo, hi)
         year += 1
     return years

@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from model import formats, workforce_outputs
+from model import formats
 from model.catalogues import read_catalogue
+from model.engine.workforce import financial_year_code
 from model.overload import NOT_REACHED, OVERLOADED, SETTLED, StageWaits
 from model.replications import Estimate, estimate
 from model.results import financial_year_label
@@ -111,6 +112,24 @@ class Words:
             text += f" (n={n})"
         return text
 
+    def pct_pm(
+        self,
+        share: float | None,
+        half: float | None,
+        digits: int = 1,
+        n: int | None = None,
+        full_n: int | None = None,
+    ) -> str:
+        """A share as a percentage with its half-width: ``85.0% ± 1.2%`` (``(n=k)`` after
+        it on fewer replications than the run; the dash alone when the share is missing)."""
+        if share is None or math.isnan(share):
+            return formats.MISSING
+        text = self.pm(100 * share, math.nan if half is None else 100 * half, digits)
+        text = text.replace(" ±", "% ±") + "%"
+        if n is not None and full_n is not None and n < full_n:
+            text += f" (n={n})"
+        return text
+
     def ci(self, low: float, high: float, digits: int = 0) -> str:
         return f"{self.num(low, digits)}–{self.num(high, digits)}"
 
@@ -162,15 +181,10 @@ def _fy_rows(
                     cells.append(formats.MISSING)
                     continue
                 r = part.loc[y]
-                scale = 100 if percent else 1
-                text = w.pm(
-                    scale * r["mean"],
-                    scale * r["half_width"],
-                    digits,
-                    int(r["n"]),
-                    figures.replications,
+                show = w.pct_pm if percent else w.pm
+                cells.append(
+                    show(r["mean"], r["half_width"], digits, int(r["n"]), figures.replications)
                 )
-                cells.append(text.replace(" ±", "% ±") + "%" if percent else text)
             rows.append([title if i == 0 else "", _label(fig, i == 0, w), *cells])
     return rows
 
@@ -483,7 +497,7 @@ def section_three(figures: BriefFigures, w: Words) -> list[Block]:
     out += [Block("h2", w("s3_4")), Block("p", w("s3_4_text"))]
     for i, f in enumerate(figures.all):
         out.append(Block("h3", _label(f, i == 0, w)))
-        out += establishment_blocks(f, figures, w)
+        out += establishment_blocks(f, w)
         plan = f.plan[f.plan["extra_fte"] > 0]
         if plan.empty:
             out.append(Block("p", w("none_needed")))
@@ -521,15 +535,6 @@ def _overloaded(fig: ScenarioFigures, stage: str) -> bool:
 def _pm_est(w: Words, e: Estimate, digits: int, full_n: int, scale: float = 1.0) -> str:
     """An estimate as ``mean ± half-width`` (``(n=k)`` on fewer replications than the run)."""
     return w.pm(scale * e.mean, scale * e.half_width, digits, e.n, full_n)
-
-
-def _pct_pm(w: Words, mean: float | None, half: float | None, n: int, full_n: int) -> str:
-    """A share as a percentage with its half-width (the FY tables' style)."""
-    if mean is None or math.isnan(mean):
-        return formats.MISSING
-    text = w.pm(100 * mean, math.nan if half is None else 100 * half, 1)
-    text = (text.replace(" ±", "% ±") if " ±" in text else text) + "%"
-    return text + (f" (n={n})" if n < full_n else "")
 
 
 def _wait_cell(waits: StageWaits, e: Estimate, undefined_in: int, w: Words, full_n: int) -> str:
@@ -601,17 +606,12 @@ def waits_blocks(figures: BriefFigures, w: Words, stages: list[tuple[str, str]])
     return out
 
 
-def _fy_code(year: int) -> str:
-    """The workforce block's label of a financial year (``2027`` -> ``2027-28``)."""
-    return f"{year}-{(year + 1) % 100:02d}"
-
-
 def _workforce_year(fig: ScenarioFigures, role: str, year: int) -> dict[str, Any] | None:
     block = (fig.workforce or {}).get(role)
     if block is None:
         return None
     for entry in block["financial_years"]:
-        if entry["financial_year"] == _fy_code(year):
+        if entry["financial_year"] == financial_year_code(year):
             return entry
     return None
 
@@ -658,7 +658,7 @@ def workforce_year_blocks(figures: BriefFigures, w: Words) -> list[Block]:
                 )
                 vac = entry["vacancy_share"]
                 cells["vacancy"].append(
-                    _pct_pm(w, vac["mean"], vac["half_width"], vac["n"], full_n)
+                    w.pct_pm(vac["mean"], vac["half_width"], 1, vac["n"], full_n)
                 )
                 lv = entry["leavers"]
                 cells["leavers"].append(w.pm(lv["mean"], lv["half_width"], 1, lv["n"], full_n))
@@ -721,7 +721,7 @@ def workforce_capacity_blocks(figures: BriefFigures, w: Words) -> list[Block]:
                     pm("establishment_mean", 1),
                     pm("fte_in_post_mean", 2),
                     pm("fte_effective_mean", 2),
-                    _pct_pm(w, vac["mean"], vac["half_width"], vac["n"], full_n),
+                    w.pct_pm(vac["mean"], vac["half_width"], 1, vac["n"], full_n),
                     pm("leavers_per_year", 1),
                     pm("handovers_per_year", 1),
                     str(block["fte_in_post_mean"]["n"]),
@@ -734,7 +734,7 @@ def workforce_capacity_blocks(figures: BriefFigures, w: Words) -> list[Block]:
     ]
 
 
-def establishment_blocks(fig: ScenarioFigures, figures: BriefFigures, w: Words) -> list[Block]:
+def establishment_blocks(fig: ScenarioFigures, w: Words) -> list[Block]:
     """Only with turnover: the staffing answer in posts funded (establishment) beside the
     FTE in post they give, today and at the answer (``StaffingResult.workforce``)."""
     table = fig.staffing.workforce
@@ -910,9 +910,9 @@ def tables_frame(figures: BriefFigures) -> dict[str, pd.DataFrame]:
         "waits.csv": pd.DataFrame(_waits_records(figures)),
     }
     workforce = [
-        workforce_outputs.financial_year_table(f.run).assign(scenario=f.scenario.name)
+        f.workforce_years.assign(scenario=f.scenario.name)
         for f in figures.all
-        if f.workforce is not None
+        if f.workforce_years is not None
     ]
     if workforce:  # only with turnover
         frames["workforce.csv"] = pd.concat(workforce, ignore_index=True)

@@ -33,6 +33,8 @@ from typing import Any
 
 import pandas as pd
 
+from model import workforce_outputs
+from model.engine.workforce import turnover_roles
 from model.overload import StageWaits, all_stage_waits
 from model.replications import RunResults, process_pool, run_replications
 from model.results import (
@@ -42,7 +44,7 @@ from model.results import (
     package_version,
 )
 from model.scenario import Scenario, load_scenario, with_overrides
-from model.workforce_outputs import workforce_summary
+from model.workforce_outputs import has_workforce, workforce_summary
 from planning import demand
 from planning.brief import assumptions
 from planning.brief.sensitivity import run_sensitivity
@@ -71,6 +73,7 @@ class ScenarioFigures:
     hours_added: pd.DataFrame | None = None  # compare_demand(base, this)
     waits: dict[str, StageWaits] = field(default_factory=dict)  # model.overload, per stage
     workforce: dict[str, Any] | None = None  # summary.json's workforce block (turnover only)
+    workforce_years: pd.DataFrame | None = None  # workforce_outputs.financial_year_table (ditto)
 
 
 @dataclass
@@ -95,7 +98,7 @@ class BriefFigures:
     def turnover_roles(self) -> list[str]:
         """Roles with a turnover block in any compared scenario, in today's order (empty:
         the brief shows no workforce rows)."""
-        found = {r for f in self.all for r, d in f.scenario.roles.items() if d.turnover}
+        found = {r for f in self.all for r in turnover_roles(f.scenario)}
         order = [*self.base.scenario.roles, *[r for f in self.options for r in f.scenario.roles]]
         return [r for r in dict.fromkeys(order) if r in found]
 
@@ -223,6 +226,7 @@ def _one(
         executor=pool,
     )
     when = by or _by_date(scenario, failures)
+    workforce_years = workforce_outputs.financial_year_table(run) if has_workforce(run) else None
     return ScenarioFigures(
         path=Path(path),
         scenario=scenario,
@@ -235,5 +239,6 @@ def _one(
         by=when,
         register=assumptions.register(path),
         waits=all_stage_waits(run),
-        workforce=workforce_summary(run),
+        workforce=workforce_summary(run, yearly=workforce_years),
+        workforce_years=workforce_years,
     )

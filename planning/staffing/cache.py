@@ -9,11 +9,14 @@ app's Staffing page run again with another confidence or date, two browser
 sessions on the same scenario).
 
 The key is (content hash of the scenario *with the staffing applied*, seed);
-the value is the target KPIs of replications 0, 1, 2, ... in index order (a
-prefix is extended, never recomputed). Only the ``target.*`` KPIs are kept,
-a few floats a replication, and the cache is a least-recently-used map
-bounded by the number of values held, so memory stays small (the default
-bound, 2 million values, is about 16 MB of floats).
+the value is one row of KPIs per replication 0, 1, 2, ... in index order (a
+prefix is extended, never recomputed). The row holds the KPIs the runner
+(:class:`planning.staffing.runs.CandidateRunner`) keeps: the ``target.*`` KPIs
+and, for roles with turnover, their workforce figures - a few floats a
+replication. Which KPIs those are follows from the scenario's content, so the
+key fixes them too. The cache is a least-recently-used map bounded by the
+number of values held, so memory stays small (the default bound, 2 million
+values, is about 16 MB of floats).
 """
 
 from __future__ import annotations
@@ -30,46 +33,40 @@ Key = tuple[str, int]
 
 
 class ReplicationCache:
-    """Target KPIs of replications 0..n-1 per (scenario content hash, seed); LRU, thread-safe."""
+    """KPI rows of replications 0..n-1 per (scenario content hash, seed); LRU, thread-safe."""
 
     def __init__(self, max_values: int = DEFAULT_MAX_VALUES) -> None:
         self.max_values = max_values
-        self._rows: OrderedDict[Key, tuple[tuple[str, ...], list[np.ndarray]]] = OrderedDict()
+        self._rows: OrderedDict[Key, list[np.ndarray]] = OrderedDict()
         self._values = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Key, columns: tuple[str, ...]) -> list[np.ndarray]:
-        """The cached rows (in replication order) for ``key``; [] if none or other columns."""
+    def get(self, key: Key) -> list[np.ndarray]:
+        """The cached rows (in replication order) for ``key``; [] if none."""
         with self._lock:
-            entry = self._rows.get(key)
-            if entry is None or entry[0] != columns:
+            have = self._rows.get(key)
+            if have is None:
                 return []
             self._rows.move_to_end(key)
-            return list(entry[1])
+            return list(have)
 
-    def extend(
-        self, key: Key, columns: tuple[str, ...], first: int, rows: list[np.ndarray]
-    ) -> None:
+    def extend(self, key: Key, first: int, rows: list[np.ndarray]) -> None:
         """Add rows for replications ``first``, ``first + 1``, ... (ignored unless contiguous)."""
         with self._lock:
-            entry = self._rows.get(key)
-            if entry is None or entry[0] != columns:
-                if entry is not None:
-                    self._values -= len(entry[1]) * len(entry[0])
+            have = self._rows.get(key)
+            if have is None:
                 if first != 0:
                     return
-                entry = (columns, [])
-                self._rows[key] = entry
-            have = entry[1]
+                have = self._rows[key] = []
             if first > len(have):
                 return
             new = rows[len(have) - first :]
             have.extend(new)
-            self._values += len(new) * len(columns)
+            self._values += sum(row.size for row in new)
             self._rows.move_to_end(key)
             while self._values > self.max_values and len(self._rows) > 1:
-                _, (cols, old) = self._rows.popitem(last=False)
-                self._values -= len(old) * len(cols)
+                _, old = self._rows.popitem(last=False)
+                self._values -= sum(row.size for row in old)
 
     def clear(self) -> None:
         with self._lock:

@@ -43,7 +43,7 @@ from planning.staffing.establishment import (
     establishment_table,
 )
 from planning.staffing.precision import PrecisionRule, sequential_replications
-from planning.staffing.result import SearchProgress, StaffingResult, json_records
+from planning.staffing.result import PHASES, SearchProgress, StaffingResult, json_records
 from planning.staffing.runs import (
     CandidateRunner,
     TargetJudge,
@@ -291,7 +291,6 @@ def search_staffing(
                     runner.replications_run,
                     fraction=plan.fraction(),
                     seconds_left=plan.seconds_left(),
-                    replications_expected=round(plan.expected),
                 )
             )
 
@@ -348,19 +347,16 @@ def _expected(
     )
     per_role = sum(math.ceil(math.log2(max(len(space.grid(r)), 2))) + 2 for r in space.roles)
     phase = state.get("phase", "start")
-    order = ["start", "replications", "ceiling", "search", "confirm", "report", "done"]
-    at = order.index(phase) if phase in order else 0
-    left = 0.0
-    if at <= order.index("search"):
+    at = PHASES.index(phase) if phase in PHASES else 0
+    left = 0.0  # nothing left once the report is written ("done")
+    if at <= PHASES.index("search"):
         searched = used - state.get("search_from", 0) if phase == "search" else 0
         left += max(per_role + 1 - searched, 1) * per_evaluation
-    if at <= order.index("confirm"):
+    if at <= PHASES.index("confirm"):
         left += 2 * state.get("confirm_guess", rule.budget)  # the answer and today
-    if at <= order.index("report"):
+    if at <= PHASES.index("report"):
         neighbours = len(space.roles) + 2 * settings.tradeoff_steps
         left += neighbours * (per_evaluation if state.get("sequential") else rule.budget)
-    if at >= order.index("done"):
-        left = 0.0
     return runner.replications_run + left
 
 
@@ -436,9 +432,15 @@ def _search(
     floors = {t: abs(scenario.targets[t].threshold) for t in targets}
     batch = max(rule.look_ahead, 2 * workers, 1)
     sequential = replications is None
-    looks = SequentialRule.doubling(
-        judge.confidence, scenario.staffing_search.first_look_replications, rule.budget
-    )
+    settings = scenario.staffing_search
+
+    def looks_up_to(most: int, futility: bool = False) -> SequentialRule:
+        """Looks doubling from the first look's replications up to ``most``, judged at the
+        search's confidence; ``futility``: with the futility stop (never a wrong "met")."""
+        doubling = SequentialRule.doubling(judge.confidence, settings.first_look_replications, most)
+        return doubling.with_futility(settings.futility_standard_errors) if futility else doubling
+
+    looks = looks_up_to(rule.budget)
     state["sequential"] = sequential
     if sequential and not by_precision:  # the confirmation: settled, and a normal run's at least
         state["confirm_guess"] = max(scenario.replications, looks.min_met)
@@ -453,19 +455,18 @@ def _search(
     top = space.top()
     if sequential:
         n_search = rule.budget
-        settled = runner.sequential(top, seed, targets, looks, stop_on_miss=False).verdicts
-        doubtful = [t for t in targets if settled[t] != MET]
-        if doubtful:
-            runner.kpis(top, seed, n_search)
-            runner.kpis(top, seed + 1, n_search)
+        at_top = runner.sequential(top, seed, targets, looks, stop_on_miss=False).verdicts
+        doubtful = [t for t in targets if at_top[t] != MET]
     else:
         n_search = replications
         doubtful = targets
+    if doubtful:
         runner.kpis(top, seed, n_search)
         runner.kpis(top, seed + 1, n_search)
     unreachable: dict[str, tuple[pd.Series, str]] = {}
+    pooled_top = runner.pooled(top) if doubtful else None
     for name in doubtful:
-        row = judge.status(runner.pooled(top), [name]).iloc[0]
+        row = judge.status(pooled_top, [name]).iloc[0]
         if not row["met_with_confidence"]:
             unreachable[name] = (row, "missed even at the most staff searched")
     active = [t for t in targets if t not in unreachable]
@@ -476,12 +477,10 @@ def _search(
     # floor_probe_max_replications: its looks end there, and one still open then is not met.
     # Every staffing that could be the answer keeps the full looks, as do the ceiling, the
     # confirmation and the report.
-    probe_looks = looks.with_futility(scenario.staffing_search.futility_standard_errors)
-    floor_looks = SequentialRule.doubling(
-        judge.confidence,
-        scenario.staffing_search.first_look_replications,
-        min(rule.budget, scenario.staffing_search.floor_probe_max_replications or rule.budget),
-    ).with_futility(scenario.staffing_search.futility_standard_errors)
+    probe_looks = looks_up_to(rule.budget, futility=True)
+    floor_looks = looks_up_to(
+        min(rule.budget, settings.floor_probe_max_replications or rule.budget), futility=True
+    )
 
     def search_evaluate(x: Staffing, active: list[str], probe: SequentialRule) -> Evaluation:
         if sequential:
@@ -496,7 +495,7 @@ def _search(
             space,
             lambda x: search_evaluate(x, active, probe_looks),
             guess,
-            scenario.staffing_search.exact_evaluations,
+            settings.exact_evaluations,
             evaluate_floor_probe=lambda x: search_evaluate(x, active, floor_looks),
         )
 
@@ -505,7 +504,7 @@ def _search(
     candidate, confirmed = dict(outcome.staffing), False
     noisy: set[str] = set()  # targets judged on the replications of all seeds together
     final_seed, final_n = seed + 1, n_search
-    for k in range(1, scenario.staffing_search.confirmation_rounds + 1):
+    for k in range(1, settings.confirmation_rounds + 1):
         state["phase"] = "confirm"
         final_seed = seed + k
         if not active:
@@ -575,7 +574,8 @@ def _search(
 
     # 5. What the answer looks like under the final seed: targets, step-down, trade-off.
     state["phase"] = "report"
-    targets_recommended = judge.status(runner.kpis(candidate, final_seed, final_n))
+    kpis_answer = runner.kpis(candidate, final_seed, final_n)
+    targets_recommended = judge.status(kpis_answer)
     targets_recommended["basis"] = f"seed {final_seed}"
     for name in noisy & set(active):
         pooled = judge.status(runner.pooled(candidate), [name]).iloc[0]
@@ -583,13 +583,10 @@ def _search(
         for column, value in pooled.items():
             targets_recommended.at[index, column] = value
         targets_recommended.at[index, "basis"] = "all seeds"
-    targets_current = judge.status(runner.kpis(None, final_seed, final_n))
-    report_cap = scenario.staffing_search.report_replications or scenario.replications
-    report_looks = SequentialRule.doubling(
-        judge.confidence,
-        scenario.staffing_search.first_look_replications,
-        min(final_n, max(report_cap, looks.min_met)),
-    )
+    kpis_today = runner.kpis(None, final_seed, final_n)
+    targets_current = judge.status(kpis_today)
+    report_cap = settings.report_replications or scenario.replications
+    report_looks = looks_up_to(min(final_n, max(report_cap, looks.min_met)))
 
     def frame_for(x: Staffing) -> pd.DataFrame:
         """Replications of a neighbour of the answer under the final seed: as many as settle
@@ -614,11 +611,9 @@ def _search(
         judge,
         candidate,
         tradeoff_role,
-        scenario.staffing_search.tradeoff_steps,
+        settings.tradeoff_steps,
     )
-    precision_table = staffing_report.precision_table(
-        scenario, runner.kpis(candidate, final_seed, final_n), rule, pilot, active
-    )
+    precision_table = staffing_report.precision_table(scenario, kpis_answer, rule, pilot, active)
     ranges = pd.DataFrame(
         [
             {
@@ -665,8 +660,8 @@ def _search(
         list(space.roles),
         current,
         candidate,
-        runner.kpis(None, final_seed, final_n),
-        runner.kpis(candidate, final_seed, final_n),
+        kpis_today,
+        kpis_answer,
         judge.confidence,
     )
     if workforce is not None:

@@ -14,10 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+PHASES = ("start", "ceiling", "search", "confirm", "report", "done")
+"""The phases of a staffing search in the order they come (``SearchProgress.phase``)."""
+
 
 @dataclass(frozen=True)
 class SearchProgress:
-    """A progress report: the phase, a plain-words line, and the work done so far.
+    """A progress report: the phase (one of :data:`PHASES`), a plain-words line, and the
+    work done so far.
 
     ``fraction`` (0 to 1) and ``seconds_left`` are estimates (see
     :class:`planning.staffing.control.WorkPlan`): the replications the search still expects
@@ -29,7 +33,6 @@ class SearchProgress:
     replications_run: int
     fraction: float | None = None
     seconds_left: float | None = None
-    replications_expected: int | None = None
 
 
 @dataclass

@@ -30,7 +30,7 @@ from model.workforce_outputs import ROLE_FIGURES
 from planning.staffing.cache import SHARED, ReplicationCache
 from planning.staffing.control import CancelToken
 from planning.staffing.search import Evaluation, Staffing
-from planning.staffing.sequential import FUTILE, MET, MISSED, OPEN, SequentialRule, verdicts
+from planning.staffing.sequential import MET, SequentialRule, run_looks
 
 
 def reporting_from(scenario: Scenario, when: dt.date) -> Scenario:
@@ -183,7 +183,9 @@ class CandidateRunner:
         self.columns = tuple(f"target.{name}" for name in scenario.targets) + tuple(
             f"{figure}.{role}" for role in turnover_roles(scenario) for figure in ROLE_FIGURES
         )
-        self._hashes: dict[object, str] = {}
+        # staffing key -> (content hash, scenario with the staffing applied): built once
+        # (apply_staffing re-validates the scenario) and used for the cache key and the runs.
+        self._built: dict[object, tuple[str, Scenario]] = {}
         self._used: dict[tuple, int] = {}  # (staffing key, seed) -> replications used here
         self._memo: dict[tuple, SequentialOutcome] = {}
         self.replications_run = 0
@@ -204,24 +206,27 @@ class CandidateRunner:
             return self.scenario
         return apply_staffing(self.scenario, staffing, self.from_date)
 
-    def _hash(self, staffing: Staffing | None) -> str:
+    def _build(self, staffing: Staffing | None) -> tuple[str, Scenario]:
+        """The content hash of the scenario with ``staffing`` applied, and that scenario."""
         key = None if staffing is None else key_of(staffing)
-        if key not in self._hashes:
-            self._hashes[key] = self.scenario_for(staffing).content_hash()
-        return self._hashes[key]
+        if key not in self._built:
+            built = self.scenario_for(staffing)
+            self._built[key] = (built.content_hash(), built)
+        return self._built[key]
 
     def kpis(self, staffing: Staffing | None, seed: int, n: int) -> pd.DataFrame:
         """Target KPIs of replications 0..n-1 (one row each), simulating only those never run
         before (in this search or, through the cache, in an earlier one)."""
-        cache_key = (self._hash(staffing), seed)
-        rows = self.cache.get(cache_key, self.columns)
+        content_hash, built = self._build(staffing)
+        cache_key = (content_hash, seed)
+        rows = self.cache.get(cache_key)
         used_key = (None if staffing is None else key_of(staffing), seed)
-        if len(rows) < n:
+        missing = max(n - len(rows), 0)
+        if missing:
             if self.cancel is not None:
                 self.cancel.check()
-            missing = n - len(rows)
             results = run_replications(
-                self.scenario_for(staffing),
+                built,
                 replications=missing,
                 seed=seed,
                 workers=self.workers,
@@ -232,13 +237,12 @@ class CandidateRunner:
                 np.array([r.kpis.get(c, math.nan) for c in self.columns], dtype=float)
                 for r in results.replications
             ]
-            self.cache.extend(cache_key, self.columns, len(rows), new)
+            self.cache.extend(cache_key, len(rows), new)
             rows = rows + new
             self.replications_run += missing
-            self._used[used_key] = max(self._used.get(used_key, 0), n)
-            if self.on_run:
-                self.on_run(staffing, seed, missing)
         self._used[used_key] = max(self._used.get(used_key, 0), n)
+        if missing and self.on_run:  # told after the counts above, which it may report
+            self.on_run(staffing, seed, missing)
         data = np.array(rows[:n], dtype=float).reshape(n, len(self.columns))
         frame = pd.DataFrame(data, columns=list(self.columns))
         frame.index = pd.RangeIndex(n, name="replication")
@@ -249,9 +253,6 @@ class CandidateRunner:
         key = None if staffing is None else key_of(staffing)
         frames = [self.kpis(staffing, s, n) for (k, s), n in self._used.items() if k == key]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-    def available(self, staffing: Staffing | None, seed: int) -> int:
-        return self._used.get((None if staffing is None else key_of(staffing), seed), 0)
 
     def evaluate(self, staffing: Staffing, seed: int, n: int, targets: Sequence[str]) -> Evaluation:
         """Whether ``staffing`` meets ``targets`` with confidence, over n replications."""
@@ -279,23 +280,20 @@ class CandidateRunner:
         Deterministic: the verdict at a look uses replications 0..n-1 only, so the same
         staffing, seed and targets always get the same answer (the search relies on it)."""
         memo_key = (key_of(staffing), seed, tuple(targets), rule, stop_on_miss)
-        if memo_key in self._memo:
-            self.kpis(staffing, seed, self._memo[memo_key].n)  # counted as used here
+        if memo_key in self._memo:  # its replications are already counted in _used
             return self._memo[memo_key]
         spec = {
             t: (self.scenario.targets[t].direction, self.scenario.targets[t].threshold)
             for t in targets
         }
-        for n in rule.looks:
-            frame = self.kpis(staffing, seed, n)
-            found = verdicts({t: frame[f"target.{t}"] for t in targets}, spec, rule)
-            if all(v == MET for v in found.values()):
-                break
-            if stop_on_miss and any(v in (MISSED, FUTILE) for v in found.values()):
-                break
-            if all(v != OPEN for v in found.values()):
-                break
-        status = self.judge.status(frame, targets)
+        looked: list[pd.DataFrame] = []  # the frame of each look taken
+
+        def values_at(n: int) -> dict[str, pd.Series]:
+            looked.append(self.kpis(staffing, seed, n))
+            return {t: looked[-1][f"target.{t}"] for t in targets}
+
+        found, n = run_looks(values_at, spec, rule, stop_on_miss)
+        status = self.judge.status(looked[-1], targets)
         failing = tuple(t for t in targets if found[t] != MET)
         outcome = SequentialOutcome(
             Evaluation(

@@ -50,7 +50,7 @@ docs/staffing.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -147,3 +147,26 @@ def verdicts(
                 found = FUTILE
         out[name] = found
     return out
+
+
+def run_looks(
+    values_at: Callable[[int], Mapping[str, Sequence[float]]],
+    targets: Mapping[str, tuple[str, float]],
+    rule: SequentialRule,
+    stop_on_miss: bool = True,
+) -> tuple[dict[str, str], int]:
+    """Judge look by look: ``values_at(n)`` gives each target's first ``n`` replications
+    (``targets`` as in :func:`verdicts`). Stops as soon as every target is met, or
+    (``stop_on_miss``) one is missed or futile, or every target is settled, or at the last
+    look; returns the verdicts at the look it stopped at and that look's replications.
+    The one loop the search (``CandidateRunner.sequential``), its tests and the power
+    benchmark (``benchmarks/probe_power.py``) all judge by."""
+    for n in rule.looks:
+        found = verdicts(values_at(n), targets, rule)
+        if all(v == MET for v in found.values()):
+            break
+        if stop_on_miss and any(v in (MISSED, FUTILE) for v in found.values()):
+            break
+        if all(v != OPEN for v in found.values()):
+            break
+    return found, n

@@ -4,12 +4,14 @@ their figures the workforce summary's; an overloaded stage said in words, never 
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from model.overload import OVERLOADED, SETTLED, all_stage_waits
 from model.workforce_outputs import workforce_summary
-from planning.brief.content import Block, Words, build_parts, catalogue
+from planning.brief.content import Block, Words, _fy_rows, build_parts, catalogue
 from planning.brief.figures import BriefFigures, gather
 from planning.brief.write import write_brief
 from tests.conftest import TEST_SCENARIOS
@@ -160,3 +162,26 @@ def test_the_csv_files_hold_the_waits_and_only_with_turnover_the_workforce(figur
     workforce = frames["workforce.csv"]
     assert set(workforce["scenario"]) == {"brief_tiny_turnover"}
     assert "workforce.csv" not in tables_frame(plain)
+
+
+# --------------------------------------------------------------------------- shares with n
+
+
+def test_a_share_on_fewer_replications_says_its_n_after_the_percentages():
+    """A share shown as a percentage carries its n after the whole figure, in the financial
+    year tables as in the workforce rows (once ``85.0% ± 1.2 (n=5)%``)."""
+    w = Words("en")
+    assert w.pct_pm(0.85, 0.012, 1, 5, 10) == "85.0% ± 1.2% (n=5)"
+    assert w.pct_pm(0.85, 0.012, 1, 10, 10) == "85.0% ± 1.2%"
+    assert w.pct_pm(0.85, None, 1) == "85.0%"
+    assert w.pct_pm(float("nan"), 0.012, 1, 5, 10) == "–"
+    frame = pd.DataFrame(
+        [
+            {"metric": "m", "key": "k", "financial_year": 2027, "mean": 0.85},
+            {"metric": "m", "key": "k", "financial_year": 2028, "mean": 0.8},
+        ]
+    ).assign(half_width=[0.012, 0.02], n=[5, 10])
+    fig = SimpleNamespace(scenario=SimpleNamespace(title="Today", name="t"), table=frame)
+    figures = SimpleNamespace(financial_years=[2027, 2028], all=[fig], replications=10)
+    [row] = _fy_rows(figures, w, "table", "m", [("k", "Share")], percent=True)
+    assert row[2:] == ["85.0% ± 1.2% (n=5)", "80.0% ± 2.0%"]

@@ -16,7 +16,7 @@ from planning.staffing.control import CancelToken, SearchCancelled, WorkPlan
 from planning.staffing.recommend import search_staffing
 from planning.staffing.runs import CandidateRunner, TargetJudge
 from planning.staffing.search import Evaluation, SearchSpace, cheapest_staffing
-from planning.staffing.sequential import MET, MISSED, OPEN, SequentialRule, verdict, verdicts
+from planning.staffing.sequential import MET, MISSED, OPEN, SequentialRule, run_looks, verdict
 from tests.conftest import queue_scenario
 
 
@@ -59,11 +59,8 @@ def test_a_clear_case_is_settled_at_the_first_look() -> None:
 
 def _sequential_says_met(values: np.ndarray, direction: str, threshold: float, rule) -> bool:
     """The sequential test over one stream of replications: met at some look."""
-    for n in rule.looks:
-        found = verdicts({"t": values[:n]}, {"t": (direction, threshold)}, rule)["t"]
-        if found != OPEN:
-            return found == MET
-    return False
+    found, _ = run_looks(lambda n: {"t": values[:n]}, {"t": (direction, threshold)}, rule)
+    return found["t"] == MET
 
 
 @pytest.mark.parametrize("direction", [">=", "<="])
@@ -137,12 +134,11 @@ def test_a_repeated_search_simulates_nothing_and_gives_the_same_answer() -> None
 
 def test_the_cache_is_bounded() -> None:
     cache = ReplicationCache(max_values=10)
-    cols = ("target.a", "target.b")
     for k in range(10):
-        cache.extend((f"h{k}", 0), cols, 0, [np.zeros(2), np.zeros(2)])
+        cache.extend((f"h{k}", 0), 0, [np.zeros(2), np.zeros(2)])
     assert len(cache) <= 3
-    assert cache.get(("h9", 0), cols)  # the newest is kept
-    assert cache.get(("h0", 0), cols) == []
+    assert cache.get(("h9", 0))  # the newest is kept
+    assert cache.get(("h0", 0)) == []
 
 
 # --------------------------------------------------------------------------- the search

@@ -15,7 +15,14 @@ from planning.staffing.cache import ReplicationCache
 from planning.staffing.recommend import _starts, search_staffing
 from planning.staffing.runs import CandidateRunner, TargetJudge
 from planning.staffing.search import SearchSpace
-from planning.staffing.sequential import FUTILE, MET, OPEN, SequentialRule, verdicts
+from planning.staffing.sequential import (
+    FUTILE,
+    MET,
+    OPEN,
+    SequentialRule,
+    run_looks,
+    verdicts,
+)
 from tests.planning.staffing.test_fast_search import small_queue
 from tests.planning.staffing.test_staffing import two_role_scenario
 
@@ -24,11 +31,8 @@ RULE = SequentialRule.doubling(0.95, 6, 100)
 
 def _stream(values: np.ndarray, rule: SequentialRule) -> tuple[str, int]:
     """The verdict of one stream of replications under ``rule`` and the replications used."""
-    for n in rule.looks:
-        found = verdicts({"t": values[:n]}, {"t": (">=", 0.9)}, rule)["t"]
-        if found != OPEN:
-            return found, n
-    return found, n
+    found, n = run_looks(lambda n: {"t": values[:n]}, {"t": (">=", 0.9)}, rule)
+    return found["t"], n
 
 
 def test_futility_never_calls_met_what_the_plain_test_would_not() -> None:
@@ -192,7 +196,7 @@ def test_a_probe_budget_keeps_the_error_rate_and_bounds_a_near_threshold_probe()
 
 def _replications_by_staffing(cache: ReplicationCache, seed: int) -> dict[str, int]:
     """Replications cached per scenario content hash (one per staffing) under ``seed``."""
-    return {key[0]: len(rows) for key, (_, rows) in cache._rows.items() if key[1] == seed}
+    return {key[0]: len(rows) for key, rows in cache._rows.items() if key[1] == seed}
 
 
 def test_floor_probes_stop_at_their_budget_and_candidate_answers_do_not() -> None:
