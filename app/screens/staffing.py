@@ -24,7 +24,7 @@ import streamlit as st
 
 from app import charts, runs, state, ui, views
 from app import staffing_words as words
-from app.i18n import current_language, percent, t
+from app.i18n import current_language, money, number, percent, t
 from model import formats
 from model.replications import meets
 from model.scenario import Scenario, ScenarioError
@@ -48,29 +48,17 @@ KEEP_RESULTS = 8
 REFRESH_SECONDS = 1.0
 
 
-def _lang() -> str:
-    return current_language()
-
-
-def _money(value: float) -> str:
-    return formats.money(value, _lang())
-
-
-def _num(value: float, digits: int = 1) -> str:
-    return formats.number(value, digits, _lang())
-
-
 def _fte(value: float) -> str:
     """FTE without needless decimals: 4 -> "4", 4.5 -> "4.5"."""
-    return _num(value, 0 if float(value).is_integer() else 1)
+    return number(value, 0 if float(value).is_integer() else 1)
 
 
 def _date(day: dt.date | None) -> str:
-    return formats.MISSING if day is None else formats.long_date(day, _lang())
+    return formats.MISSING if day is None else ui.date_text(day)
 
 
 def cost_delta(result: StaffingResult) -> str | None:
-    return words.cost_delta(result.cost_current, result.cost_recommended, _lang())
+    return words.cost_delta(result.cost_current, result.cost_recommended, current_language())
 
 
 @dataclass
@@ -167,7 +155,7 @@ def watch(job: Job) -> None:
         "staffing_page.progress",
         scenario=label,
         phase=phase or t("staffing.phases.start"),
-        runs=_num(job.progress.replications_run if job.progress else 0, 0),
+        runs=number(job.progress.replications_run if job.progress else 0, 0),
         left=_left_text(job.seconds_left()),
     )
     st.progress(job.fraction(), text=text)
@@ -304,8 +292,8 @@ def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.Vie
     reading = t(
         "staffing.fte_reading",
         changes="; ".join(changes) if changes else t("staffing.no_change"),
-        cost_now=_money(result.cost_current),
-        cost_new=_money(result.cost_recommended),
+        cost_now=money(result.cost_current),
+        cost_new=money(result.cost_recommended),
     )
     shown = table.assign(label=[views.role_name(scenario, r) for r in table["role"]])
     shown = views.data_table(
@@ -448,7 +436,7 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
                 date=_date(in_post),
                 earliest=_date(row["earliest_in_post"]),
                 start=_date(row["start_recruiting_by"]),
-                days=_num(row["recruitment_lead_time_days"], 0),
+                days=number(row["recruitment_lead_time_days"], 0),
             )
         )
     columns = {
@@ -471,14 +459,14 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
                 formats.MISSING if v == 0 else ("+" if v > 0 else "−") + _fte(abs(v))
                 for v in plan["extra_fte"]
             ],
-            columns["lead"]: [_num(v, 0) for v in plan["recruitment_lead_time_days"]],
+            columns["lead"]: [number(v, 0) for v in plan["recruitment_lead_time_days"]],
             columns["start"]: [_date(d) for d in plan["start_recruiting_by"]],
             columns["late"]: [
                 t("staffing_page.late_yes") if late else t("staffing_page.late_no")
                 for late in plan["late"]
             ],
             columns["earliest"]: [_date(d) for d in plan["earliest_in_post"]],
-            columns["cost"]: [_money(v) for v in plan["extra_cost_per_year_gbp"]],
+            columns["cost"]: [money(v) for v in plan["extra_cost_per_year_gbp"]],
         }
     )
     st.dataframe(
@@ -524,15 +512,15 @@ def verdict_sentence(scenario: Scenario, result: StaffingResult) -> str:
         names = "; ".join(views.target_name(scenario, n) for n in result.unachievable)
         return t("staffing_page.verdict_unreachable", names=names, level=level)
     if not changes:
-        return t("staffing_page.verdict_no_change", level=level, cost=_money(result.cost_current))
+        return t("staffing_page.verdict_no_change", level=level, cost=money(result.cost_current))
     difference = result.cost_recommended - result.cost_current
     key = "staffing_page.verdict_more" if difference >= 0 else "staffing_page.verdict_less"
     return t(
         key,
         level=level,
         changes="; ".join(changes),
-        cost=_money(result.cost_recommended),
-        difference=_money(abs(difference)),
+        cost=money(result.cost_recommended),
+        difference=money(abs(difference)),
     )
 
 
@@ -563,11 +551,11 @@ def verdict_block(scenario: Scenario, result: StaffingResult) -> None:
 def metrics(result: StaffingResult) -> None:
     columns = st.columns(2)
     with columns[0], st.container(border=True):
-        st.metric(t("staffing.cost_now"), _money(result.cost_current))
+        st.metric(t("staffing.cost_now"), money(result.cost_current))
     with columns[1], st.container(border=True):
         st.metric(
             t("staffing.cost_new"),
-            _money(result.cost_recommended),
+            money(result.cost_recommended),
             delta=cost_delta(result),
             delta_color="off",
         )
@@ -583,7 +571,7 @@ def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
             st.markdown(verdict_sentence(scenario, result))
             st.metric(
                 t("staffing.cost_new"),
-                _money(result.cost_recommended),
+                money(result.cost_recommended),
                 delta=cost_delta(result),
                 delta_color="off",
             )
@@ -598,9 +586,9 @@ def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
             row[label] = formats.MISSING if value is None else _fte(value)
         rows.append(row)
     cost_row = {t("cols.role"): t("staffing_page.cost_row")}
-    cost_row[t("staffing.today")] = _money(named[0][2].cost_current)
+    cost_row[t("staffing.today")] = money(named[0][2].cost_current)
     for label, _, result in named:
-        cost_row[label] = _money(result.cost_recommended)
+        cost_row[label] = money(result.cost_recommended)
     rows.append(cost_row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -679,9 +667,9 @@ if result.binding_target is not None and result.binding_role is not None:
 st.caption(
     t(
         "staffing_page.method",
-        evaluations=_num(result.evaluations, 0),
-        runs=_num(result.replications_run, 0),
-        confirm=_num(result.confirmation_replications, 0),
+        evaluations=number(result.evaluations, 0),
+        runs=number(result.replications_run, 0),
+        confirm=number(result.confirmation_replications, 0),
         seed=result.confirmation_seed,
     )
 )
