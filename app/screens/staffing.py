@@ -594,7 +594,7 @@ def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
 
 
 def _scenarios(scenario: Scenario, settings: dict) -> list[tuple[str, Scenario]]:
-    named = [(t("staffing_page.this_scenario", name=scenario.name), scenario)]
+    named = [(t("staffing_page.this_scenario", name=views.scenario_title(scenario)), scenario)]
     if settings["option"]:
         option = runs.with_run_settings(state.load_shipped(settings["option"]), scenario)
         named.append((_option_label(settings["option"]), option))
