@@ -16,6 +16,7 @@ side by side.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ NO_OPTION = "__none__"
 KEEP_RESULTS = 8
 """Finished searches kept per browser session (each is a few tables)."""
 REFRESH_SECONDS = 1.0
+LOG = logging.getLogger(__name__)
 
 
 def _fte(value: float) -> str:
@@ -66,18 +68,20 @@ class Job:
     """One search (or two: the scenario and an option) running in a background thread.
 
     The thread never calls Streamlit; the page reads ``progress``, ``results`` and the
-    flags on each rerun. ``token`` is the planning API's cancel token."""
+    flags on each rerun. ``token`` is the planning API's cancel token. ``failed`` is set
+    when the search stopped on an unexpected error (its details go to the server log)."""
 
     run_id: tuple
     labels: list[str]
+    scenarios: list[Scenario]
     token: CancelToken = field(default_factory=CancelToken)
     progress: SearchProgress | None = None
     part: int = 0
     results: list[StaffingResult] = field(default_factory=list)
     errors: list[str] | None = None
+    failed: bool = False
     cancelled: bool = False
     done: bool = False
-    thread: threading.Thread | None = None
 
     def fraction(self) -> float:
         inner = 0.0 if self.progress is None else (self.progress.fraction or 0.0)
@@ -91,12 +95,12 @@ class Job:
         return self.progress.seconds_left + later * spent
 
 
-def _run_job(job: Job, scenarios: list[Scenario], settings: dict, workers: int, executor):
+def _run_job(job: Job, settings: dict, workers: int, executor):
     def report(p: SearchProgress) -> None:
         job.progress = p
 
     try:
-        for k, scenario in enumerate(scenarios):
+        for k, scenario in enumerate(job.scenarios):
             job.part, job.progress = k, None
             job.results.append(
                 search_staffing(
@@ -116,21 +120,24 @@ def _run_job(job: Job, scenarios: list[Scenario], settings: dict, workers: int, 
         job.cancelled = True
     except ScenarioError as exc:
         job.errors = list(exc.lines)
+    except Exception:  # anything else: say so on the page in plain words, log the details
+        LOG.exception("staffing search failed")
+        job.failed = True
     finally:
         job.done = True
 
 
 def start_job(run_id: tuple, named: list[tuple[str, Scenario]], settings: dict, workers: int):
     executor = runs.worker_pool(workers) if workers > 1 else None
-    job = Job(run_id=run_id, labels=[label for label, _ in named])
-    job.thread = threading.Thread(
+    job = Job(run_id=run_id, labels=[label for label, _ in named], scenarios=[s for _, s in named])
+    thread = threading.Thread(
         target=_run_job,
-        args=(job, [s for _, s in named], settings, workers, executor),
+        args=(job, settings, workers, executor),
         name="staffing-search",
         daemon=True,
     )
     st.session_state[JOB_KEY] = job
-    job.thread.start()
+    thread.start()
     return job
 
 
@@ -593,12 +600,17 @@ def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
+def _labels(scenario: Scenario, option: str | None) -> list[str]:
+    """The searched scenarios' names in the current language (this one, then the option)."""
+    labels = [t("staffing_page.this_scenario", name=views.scenario_title(scenario))]
+    return labels if option is None else [*labels, _option_label(option)]
+
+
 def _scenarios(scenario: Scenario, settings: dict) -> list[tuple[str, Scenario]]:
-    named = [(t("staffing_page.this_scenario", name=views.scenario_title(scenario)), scenario)]
+    scenarios = [scenario]
     if settings["option"]:
-        option = runs.with_run_settings(state.load_shipped(settings["option"]), scenario)
-        named.append((_option_label(settings["option"]), option))
-    return named
+        scenarios.append(runs.with_run_settings(state.load_shipped(settings["option"]), scenario))
+    return list(zip(_labels(scenario, settings["option"]), scenarios, strict=True))
 
 
 ui.heading("staffing")
@@ -633,10 +645,12 @@ if job is not None and job.done:
     st.session_state.pop(JOB_KEY, None)
     if job.errors:
         ui.errors(job.errors, t("staffing.invalid"))
+    elif job.failed:
+        st.error(t("staffing_page.failed"))
     elif job.cancelled:
         st.info(t("staffing_page.cancelled"))
     elif len(job.results) == len(job.labels):
-        finished[job.run_id] = (job.labels, job.results)
+        finished[job.run_id] = list(zip(job.scenarios, job.results, strict=True))
         while len(finished) > KEEP_RESULTS:
             finished.pop(next(iter(finished)))
     job = None
@@ -649,13 +663,13 @@ if run_id not in finished:
     st.info(t("staffing.not_run"))
     st.stop()
 
-labels, results = finished[run_id]
-result = results[0]
+searched = finished[run_id]  # (scenario, result): this scenario first, then the option
+result = searched[0][1]
 verdict_block(scenario, result)
 metrics(result)
-if len(results) > 1:
-    named_all = _scenarios(scenario, settings)
-    side_by_side([(label, s, r) for (label, s), r in zip(named_all, results, strict=True)])
+if len(searched) > 1:
+    labels = _labels(scenario, settings["option"])
+    side_by_side([(label, s, r) for label, (s, r) in zip(labels, searched, strict=True)])
 if result.binding_target is not None and result.binding_role is not None:
     st.markdown(
         t(

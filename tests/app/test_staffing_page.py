@@ -82,3 +82,16 @@ def test_a_finished_search_shows_a_verdict_and_the_recruitment_table():
         assert metric.delta is None or "£0" not in str(metric.delta)
     plan = next(df.value for df in at.dataframe if EN["cols.start_by"] in df.value.columns)
     assert EN["cols.earliest"] in plan.columns
+
+
+def test_an_unexpected_error_in_the_search_is_said_in_plain_words(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault the page did not foresee")
+
+    monkeypatch.setattr("planning.staffing.recommend.search_staffing", broken)
+    at = go(fast_app(), "staffing")
+    click(at, "widget:staff_run")
+    if not at.error:  # said once, on the first run that finds the search over
+        wait_for_search(at)
+    assert [e.value for e in at.error] == [EN["staffing_page.failed"]]
+    assert not at.metric  # no answer shown
