@@ -188,6 +188,12 @@ def option_labels(options: Sequence[str], label: Callable[[str], str]) -> Callab
     return lambda option: labels.get(option, str(option))
 
 
+def shipped_title(file: str) -> str:
+    """A shipped scenario's title in the reader's language (never its file name): the one
+    way every page names a shipped scenario in its lists."""
+    return scenario_title(state.load_shipped(file))
+
+
 def heading(page: str) -> None:
     """The page's title and one-line purpose, from the catalogue (``pages.<page>``)."""
     st.title(t(f"pages.{page}.title"))

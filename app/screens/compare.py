@@ -29,7 +29,7 @@ def _label(option: str, current: Scenario) -> str:
     """A scenario's name in the list and on the charts: its title, never a file name."""
     if option == CURRENT:
         return t("compare.current", name=views.scenario_title(current))
-    return t("compare.shipped", file=views.scenario_title(state.load_shipped(option)))
+    return t("compare.shipped", file=ui.shipped_title(option))
 
 
 def _scenario(option: str, current: Scenario) -> Scenario:

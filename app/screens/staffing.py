@@ -267,7 +267,7 @@ def _option_from_compare(options: list[str]) -> str:
 def _option_label(option: str) -> str:
     if option == NO_OPTION:
         return t("staffing_page.no_option")
-    return views.scenario_title(state.load_shipped(option))  # its title in this language
+    return ui.shipped_title(option)
 
 
 def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.View:
