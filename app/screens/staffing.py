@@ -257,7 +257,7 @@ def _origin_file() -> str | None:
 def _option_from_compare(options: list[str]) -> str:
     """The option picked on the Compare page, if any (its first scenario other than the one
     being staffed); otherwise none."""
-    picked = st.session_state.get("state:compare_pick") or []
+    picked = ui.kept_choice(state.COMPARE_PICK_KEY) or []
     for choice in picked:
         if choice in options and choice != NO_OPTION:
             return choice

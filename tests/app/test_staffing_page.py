@@ -10,7 +10,7 @@ import time
 from app import staffing_words as words
 from app.i18n import catalogue
 from model.scenario import load_scenario
-from tests.app.conftest import click, fast_app, go
+from tests.app.conftest import click, fast_app, go, open_app
 from tests.conftest import SCENARIOS
 
 EN = catalogue("en")
@@ -95,3 +95,12 @@ def test_an_unexpected_error_in_the_search_is_said_in_plain_words(monkeypatch):
         wait_for_search(at)
     assert [e.value for e in at.error] == [EN["staffing_page.failed"]]
     assert not at.metric  # no answer shown
+
+
+def test_the_option_defaults_to_the_one_picked_on_the_compare_page():
+    at = go(open_app(), "compare")
+    at.multiselect(key="widget:compare_pick:en").set_value(
+        ["__current__", "no_monitoring.yaml"]
+    ).run()
+    go(at, "staffing")
+    assert at.selectbox(key="widget:staff_option:en").value == "no_monitoring.yaml"
