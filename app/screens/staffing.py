@@ -463,8 +463,7 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
             columns["now"]: [_fte(v) for v in plan["current_fte"]],
             columns["new"]: [_fte(v) for v in plan["recommended_fte"]],
             columns["extra"]: [
-                formats.MISSING if v == 0 else ("+" if v > 0 else "−") + _fte(abs(v))
-                for v in plan["extra_fte"]
+                formats.MISSING if v == 0 else words.signed(v, _fte) for v in plan["extra_fte"]
             ],
             columns["lead"]: [number(v, 0) for v in plan["recruitment_lead_time_days"]],
             columns["start"]: [_date(d) for d in plan["start_recruiting_by"]],
@@ -510,7 +509,7 @@ def verdict_sentence(scenario: Scenario, result: StaffingResult) -> str:
         t(
             "staffing_page.change",
             role=views.role_name(scenario, r["role"]),
-            change=("+" if r["change_fte"] > 0 else "−") + _fte(abs(r["change_fte"])),
+            change=words.signed(r["change_fte"], _fte),
         )
         for r in result.recommendation_table().to_dict(orient="records")
         if r["change_fte"] != 0

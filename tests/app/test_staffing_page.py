@@ -50,6 +50,12 @@ def test_a_zero_change_shows_no_cost_delta():
     assert words.cost_delta(546_000, 501_000) == "−£45,000"
 
 
+def test_a_change_is_written_with_its_sign():
+    assert words.signed(2, str) == "+2"
+    assert words.signed(-1.5, str) == "−1.5"
+    assert words.signed(0, str) == "0"
+
+
 def test_time_left_in_words():
     assert words.time_left(None) == ("staffing_page.left_unknown", None)
     assert words.time_left(12.2) == ("staffing_page.left_seconds", 12)
