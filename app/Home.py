@@ -54,7 +54,6 @@ def main() -> None:
     ui.language_switch()
     ui.page_setup()
     share.restore_once()
-    share.keep_saved_in_address()
     st.sidebar.caption(t("app.sidebar_note"))
     runs.warm_up(state.workers())
     navigation.run()

@@ -120,6 +120,11 @@ def restore_once() -> bool:
     file, values, problems = decode(dict(st.query_params))
     st.session_state[PROBLEMS_KEY] = problems
     st.session_state[SAVED_KEY] = read_saved(st.query_params.get(SAVED_PARAM, ""))
+    if SAVED_PARAM in st.query_params:
+        # An older address kept the named settings here; they now live in the visitor's
+        # browser (keep_saved_in_browser) and the address is the link to one result, so
+        # the list, read, is dropped from it (nothing writes it any more).
+        del st.query_params[SAVED_PARAM]
     if file is None:
         return False
     state.choose_shipped(file)
@@ -169,17 +174,6 @@ def saved() -> list[dict[str, str]]:
 def _heard(stored: str) -> None:
     """The browser's list, heard once a session: merged with this session's."""
     st.session_state[SAVED_KEY] = browser_store.merge(read_saved(stored), saved(), MAX_SAVED)
-
-
-def keep_saved_in_address() -> None:
-    """Every run (from app/Home.py): the named settings are no longer kept in the page's
-    address (they live in the visitor's browser, :func:`keep_saved_in_browser`): the
-    address is the link to one result, to bookmark or send, and a visitor's own list of
-    names should not travel with it. An older address that still holds ``saved=`` has
-    been read once (:func:`restore_once`) and its names join the browser's list; here
-    the parameter is dropped."""
-    if SAVED_PARAM in st.query_params:
-        del st.query_params[SAVED_PARAM]
 
 
 def keep_saved_in_browser() -> None:

@@ -1,11 +1,13 @@
 """The Staffing page's small decisions about words, kept apart from the page script so
 they can be tested without running it: the default "in post from" date, the cost change
-shown (none on a zero change, never "↑ £0"), and the time left in words."""
+shown (none on a zero change, never "↑ £0"), a change with its sign, and the time left
+in words."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 
 from model import formats
 from model.scenario import Scenario
@@ -25,8 +27,14 @@ def cost_delta(cost_now: float, cost_new: float, lang: str = "en") -> str | None
     difference = round(cost_new - cost_now)
     if difference == 0:
         return None
-    sign = "+" if difference > 0 else "−"
-    return sign + formats.money(abs(difference), lang)
+    return signed(difference, lambda size: formats.money(size, lang))
+
+
+def signed(value: float, words: Callable[[float], str]) -> str:
+    """A change with its sign, "+" or the minus sign "−" (as every page writes them), then
+    its size in words (``words(abs(value))``); no sign on zero."""
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    return sign + words(abs(value))
 
 
 def time_left(seconds: float | None) -> tuple[str, int | None]:

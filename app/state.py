@@ -41,6 +41,9 @@ ORIGIN_KEY = "state:origin"
 VALUES_KEY = "state:levers"
 WORKERS_KEY = "state:workers"
 WIDGET_PREFIX = "lever:"
+COMPARE_PICK_KEY = "widget:compare_pick"
+"""The Compare page's scenario picks (drawn with ``ui.choice_key``, kept by
+``ui.keep_choice``); the Staffing page offers the first option picked there."""
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,24 @@
     };
   }
 
-  function translate(c, re, s, depth) {
+  // The patterns, compiled once per page's tables (apply() runs every ~30 ms while
+  // Streamlit draws; a new language brings new tables, and so new patterns).
+  let compiled = null;
+  function patterns(c) {
+    if (compiled === null || compiled.config !== c) {
+      compiled = {
+        config: c,
+        dates: dates(c),
+        slots: (c.slots || []).map(([pattern, template]) => [new RegExp(pattern), template]),
+      };
+    }
+    return compiled;
+  }
+
+  function translate(c, k, s, depth) {
     if (!s || depth > 3) return null;
     if (has(c.exact, s)) return c.exact[s];
+    const re = k.dates;
     if (re) {
       let m = re.us.exec(s);
       if (m) return fill(c.date, {w: c.weekdays[m[1]], m: c.months[m[2]], d: m[3], y: m[4]});
@@ -48,13 +63,13 @@
       m = re.monthValue.exec(s);
       if (m) return fill(c.month_value, {n: m[1], m: c.months[m[2]]});
     }
-    for (const [pattern, template] of c.slots || []) {
-      const m = new RegExp(pattern).exec(s);
+    for (const [pattern, template] of k.slots) {
+      const m = pattern.exec(s);
       if (!m) continue;
       const parts = {};
       for (let i = 1; i < m.length; i++) {
         const part = m[i] === undefined ? "" : m[i];
-        parts[i] = translate(c, re, part, depth + 1) ?? part;
+        parts[i] = translate(c, k, part, depth + 1) ?? part;
       }
       return fill(template, parts);
     }
@@ -104,14 +119,14 @@
     if (!c) return;
     if (document.documentElement.lang !== c.lang) document.documentElement.lang = c.lang;
     if (S.mode !== c.lang) { restore(); S.mode = c.lang; }
-    const re = dates(c);
+    const k = patterns(c);
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     const parents = new Set();
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       const raw = n.nodeValue;
       const key = raw.trim();
       if (!key || skipped(n)) continue;
-      const words = translate(c, re, key, 0);
+      const words = translate(c, k, key, 0);
       if (words !== null && words !== key) setText(n, raw.replace(key, words));
       else if (n.parentElement.childNodes.length > 1) parents.add(n.parentElement);
     }
@@ -120,7 +135,7 @@
       const nodes = [...el.childNodes];
       if (!nodes.every(x => x.nodeType === Node.TEXT_NODE)) continue;
       const key = el.textContent.trim();
-      const words = translate(c, re, key, 0);
+      const words = translate(c, k, key, 0);
       if (words === null || words === key) continue;
       nodes.forEach((x, i) => setText(x, i === 0 ? words : ""));
     }
@@ -128,7 +143,7 @@
       for (const name of ATTRIBUTES) {
         const value = el.getAttribute(name);
         if (!value) continue;
-        const words = translate(c, re, value.trim(), 0);
+        const words = translate(c, k, value.trim(), 0);
         if (words !== null && words !== value) setAttr(el, name, words);
       }
     }
@@ -138,7 +153,7 @@
         const heads = grid.querySelectorAll("thead th");
         const first = grid.querySelector("tbody [aria-label]");
         if (heads.length !== 7 || !first) continue;
-        const m = re.weekday.exec(original(first, "aria-label") || "");
+        const m = k.dates.weekday.exec(original(first, "aria-label") || "");
         const start = m ? Object.keys(c.weekdays).indexOf(m[1]) : 0;
         heads.forEach((th, i) => {
           const node = th.firstChild;

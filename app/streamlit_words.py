@@ -195,11 +195,6 @@ def plotly_words(lang: str) -> dict[str, str]:
     return {en: t(EXACT[en], lang=lang) for en in PLOTLY}
 
 
-def english_words() -> list[str]:
-    """Every whole English string the script replaces (for the browser test's scan)."""
-    return sorted(EXACT)
-
-
 def _template(key: str, fields: tuple[str, ...], lang: str) -> str:
     """A catalogue entry with its fields as ``{1}``, ``{2}`` (the pattern's groups)."""
     return t(key, lang=lang, **{name: f"{{{i + 1}}}" for i, name in enumerate(fields)})

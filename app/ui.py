@@ -162,13 +162,18 @@ def choice_key(key: str, default: Any) -> str:
     :func:`keep_choice` after drawing it."""
     widget = f"{key}:{current_language()}"
     if widget not in st.session_state:
-        st.session_state[widget] = st.session_state.get(f"state:{key}", default)
+        st.session_state[widget] = kept_choice(key, default)
     return widget
 
 
 def keep_choice(key: str, value: Any) -> None:
     """Remember a choice across languages (see :func:`choice_key`)."""
     st.session_state[f"state:{key}"] = value
+
+
+def kept_choice(key: str, default: Any = None) -> Any:
+    """The choice last kept by :func:`keep_choice` (or ``default``), on any page."""
+    return st.session_state.get(f"state:{key}", default)
 
 
 def option_labels(options: Sequence[str], label: Callable[[str], str]) -> Callable[[str], str]:
@@ -186,6 +191,12 @@ def option_labels(options: Sequence[str], label: Callable[[str], str]) -> Callab
         if repeated[text] > 1:
             labels[option] = f"{text} ({option})"
     return lambda option: labels.get(option, str(option))
+
+
+def shipped_title(file: str) -> str:
+    """A shipped scenario's title in the reader's language (never its file name): the one
+    way every page names a shipped scenario in its lists."""
+    return scenario_title(state.load_shipped(file))
 
 
 def heading(page: str) -> None:

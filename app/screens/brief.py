@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import state, ui, views
+from app import state, ui
 from app.i18n import current_language, t
 
 SCENARIOS = Path(__file__).resolve().parent.parent.parent / "scenarios"
@@ -40,20 +40,21 @@ def _command(base: Path, options: list[Path], lang: str, replications: int) -> s
 ui.heading("brief")
 files = sorted(SCENARIOS.glob("*.yaml"))
 names = [p.stem for p in files]
-# Scenarios by their titles in the reader's language, not their file names.
-titles = {p.stem: views.scenario_title(state.load_shipped(p.name)) for p in files}
+# Scenarios by their titles in the reader's language, not their file names (a repeated
+# title gets its file's stem after it, so two alike are still told apart).
+titles = ui.option_labels(names, lambda stem: ui.shipped_title(f"{stem}.yaml"))
 base_name = st.selectbox(
     t("brief_page.base"),
     names,
     index=names.index("baseline") if "baseline" in names else 0,
-    format_func=titles.__getitem__,
+    format_func=titles,
 )
 choices = [n for n in names if n != base_name]
 option_names = st.multiselect(
     t("brief_page.options"),
     choices,
     default=[n for n in choices if n == "full_mobile_monitoring"],
-    format_func=titles.__getitem__,
+    format_func=titles,
 )
 langs = ["en", "cy", "both"]
 lang = st.radio(

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from app import state, ui, views
+from app import state, ui
 from app.i18n import current_language, name, number, percent, t
 from calibration import (
     CalibrationError,
@@ -120,7 +120,7 @@ def demo_section() -> None:
             t("calibrate.demo_pick"),
             files,
             key=ui.choice_key(DEMO_KEY, files[0]),
-            format_func=ui.option_labels(files, shipped_label),
+            format_func=ui.option_labels(files, ui.shipped_title),
         )
         ui.keep_choice(DEMO_KEY, file)
         as_of = state.load_shipped(file).start_date
@@ -158,17 +158,12 @@ def template_options() -> list[str]:
     return [*state.shipped_scenarios(), *chosen, NO_TEMPLATE]
 
 
-def shipped_label(file: str) -> str:
-    """A shipped scenario by its title in the reader's language, as on the Staffing page."""
-    return views.scenario_title(state.load_shipped(file))
-
-
 def template_label(option: str) -> str:
     if option == NO_TEMPLATE:
         return t("calibrate.template_none")
     if option == CHOSEN_TEMPLATE:
         return t("calibrate.template_chosen", file=state.origin().file)
-    return shipped_label(option)
+    return ui.shipped_title(option)
 
 
 def template_scenario(option: str) -> Scenario | None:

@@ -21,15 +21,13 @@ from model.scenario import Scenario, ScenarioError
 CURRENT = "__current__"
 MAX_SCENARIOS = 4
 MIN_SCENARIOS = 2
-PICK_KEY = "widget:compare_pick"
-PICKED_KEY = "state:compare_pick"
 
 
 def _label(option: str, current: Scenario) -> str:
     """A scenario's name in the list and on the charts: its title, never a file name."""
     if option == CURRENT:
         return t("compare.current", name=views.scenario_title(current))
-    return t("compare.shipped", file=views.scenario_title(state.load_shipped(option)))
+    return t("compare.shipped", file=ui.shipped_title(option))
 
 
 def _scenario(option: str, current: Scenario) -> Scenario:
@@ -61,13 +59,12 @@ others = [o for o in options[1:] if o != chosen]
 picked = st.multiselect(
     t("compare.pick"),
     options,
-    key=ui.choice_key(PICK_KEY, [CURRENT, *others[:1]]),
+    key=ui.choice_key(state.COMPARE_PICK_KEY, [CURRENT, *others[:1]]),
     max_selections=MAX_SCENARIOS,
     format_func=lambda o: _label(o, current),
     help=t("compare.pick_help"),
 )
-ui.keep_choice(PICK_KEY, picked)
-st.session_state[PICKED_KEY] = picked  # the Staffing page offers the first option picked
+ui.keep_choice(state.COMPARE_PICK_KEY, picked)  # the Staffing page offers the first option
 st.caption(
     t(
         "compare.settings",

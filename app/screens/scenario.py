@@ -69,7 +69,7 @@ def choose_section() -> None:
     def label(option: str) -> str:
         if option == UPLOADED:
             return t("scenario.uploaded_option", file=where.file)
-        return views.scenario_title(state.load_shipped(option))
+        return ui.shipped_title(option)
 
     # One widget per language: a change of language changes every option's label, and
     # Streamlit 1.67 would hand back the old label as the value (see ui.choice_key).

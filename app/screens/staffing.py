@@ -16,6 +16,7 @@ side by side.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ import streamlit as st
 
 from app import charts, runs, state, ui, views
 from app import staffing_words as words
-from app.i18n import current_language, percent, t
+from app.i18n import current_language, money, number, percent, t
 from model import formats
 from model.replications import meets
 from model.scenario import Scenario, ScenarioError
@@ -46,31 +47,20 @@ NO_OPTION = "__none__"
 KEEP_RESULTS = 8
 """Finished searches kept per browser session (each is a few tables)."""
 REFRESH_SECONDS = 1.0
-
-
-def _lang() -> str:
-    return current_language()
-
-
-def _money(value: float) -> str:
-    return formats.money(value, _lang())
-
-
-def _num(value: float, digits: int = 1) -> str:
-    return formats.number(value, digits, _lang())
+LOG = logging.getLogger(__name__)
 
 
 def _fte(value: float) -> str:
     """FTE without needless decimals: 4 -> "4", 4.5 -> "4.5"."""
-    return _num(value, 0 if float(value).is_integer() else 1)
+    return number(value, 0 if float(value).is_integer() else 1)
 
 
 def _date(day: dt.date | None) -> str:
-    return formats.MISSING if day is None else formats.long_date(day, _lang())
+    return formats.MISSING if day is None else ui.date_text(day)
 
 
 def cost_delta(result: StaffingResult) -> str | None:
-    return words.cost_delta(result.cost_current, result.cost_recommended, _lang())
+    return words.cost_delta(result.cost_current, result.cost_recommended, current_language())
 
 
 @dataclass
@@ -78,18 +68,20 @@ class Job:
     """One search (or two: the scenario and an option) running in a background thread.
 
     The thread never calls Streamlit; the page reads ``progress``, ``results`` and the
-    flags on each rerun. ``token`` is the planning API's cancel token."""
+    flags on each rerun. ``token`` is the planning API's cancel token. ``failed`` is set
+    when the search stopped on an unexpected error (its details go to the server log)."""
 
     run_id: tuple
     labels: list[str]
+    scenarios: list[Scenario]
     token: CancelToken = field(default_factory=CancelToken)
     progress: SearchProgress | None = None
     part: int = 0
     results: list[StaffingResult] = field(default_factory=list)
     errors: list[str] | None = None
+    failed: bool = False
     cancelled: bool = False
     done: bool = False
-    thread: threading.Thread | None = None
 
     def fraction(self) -> float:
         inner = 0.0 if self.progress is None else (self.progress.fraction or 0.0)
@@ -103,12 +95,12 @@ class Job:
         return self.progress.seconds_left + later * spent
 
 
-def _run_job(job: Job, scenarios: list[Scenario], settings: dict, workers: int, executor):
+def _run_job(job: Job, settings: dict, workers: int, executor):
     def report(p: SearchProgress) -> None:
         job.progress = p
 
     try:
-        for k, scenario in enumerate(scenarios):
+        for k, scenario in enumerate(job.scenarios):
             job.part, job.progress = k, None
             job.results.append(
                 search_staffing(
@@ -128,21 +120,24 @@ def _run_job(job: Job, scenarios: list[Scenario], settings: dict, workers: int, 
         job.cancelled = True
     except ScenarioError as exc:
         job.errors = list(exc.lines)
+    except Exception:  # anything else: say so on the page in plain words, log the details
+        LOG.exception("staffing search failed")
+        job.failed = True
     finally:
         job.done = True
 
 
 def start_job(run_id: tuple, named: list[tuple[str, Scenario]], settings: dict, workers: int):
     executor = runs.worker_pool(workers) if workers > 1 else None
-    job = Job(run_id=run_id, labels=[label for label, _ in named])
-    job.thread = threading.Thread(
+    job = Job(run_id=run_id, labels=[label for label, _ in named], scenarios=[s for _, s in named])
+    thread = threading.Thread(
         target=_run_job,
-        args=(job, [s for _, s in named], settings, workers, executor),
+        args=(job, settings, workers, executor),
         name="staffing-search",
         daemon=True,
     )
     st.session_state[JOB_KEY] = job
-    job.thread.start()
+    thread.start()
     return job
 
 
@@ -167,7 +162,7 @@ def watch(job: Job) -> None:
         "staffing_page.progress",
         scenario=label,
         phase=phase or t("staffing.phases.start"),
-        runs=_num(job.progress.replications_run if job.progress else 0, 0),
+        runs=number(job.progress.replications_run if job.progress else 0, 0),
         left=_left_text(job.seconds_left()),
     )
     st.progress(job.fraction(), text=text)
@@ -262,7 +257,7 @@ def _origin_file() -> str | None:
 def _option_from_compare(options: list[str]) -> str:
     """The option picked on the Compare page, if any (its first scenario other than the one
     being staffed); otherwise none."""
-    picked = st.session_state.get("state:compare_pick") or []
+    picked = ui.kept_choice(state.COMPARE_PICK_KEY) or []
     for choice in picked:
         if choice in options and choice != NO_OPTION:
             return choice
@@ -272,7 +267,7 @@ def _option_from_compare(options: list[str]) -> str:
 def _option_label(option: str) -> str:
     if option == NO_OPTION:
         return t("staffing_page.no_option")
-    return views.scenario_title(state.load_shipped(option))  # its title in this language
+    return ui.shipped_title(option)
 
 
 def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.View:
@@ -304,8 +299,8 @@ def recommendation_view(scenario: Scenario, result: StaffingResult) -> views.Vie
     reading = t(
         "staffing.fte_reading",
         changes="; ".join(changes) if changes else t("staffing.no_change"),
-        cost_now=_money(result.cost_current),
-        cost_new=_money(result.cost_recommended),
+        cost_now=money(result.cost_current),
+        cost_new=money(result.cost_recommended),
     )
     shown = table.assign(label=[views.role_name(scenario, r) for r in table["role"]])
     shown = views.data_table(
@@ -448,7 +443,7 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
                 date=_date(in_post),
                 earliest=_date(row["earliest_in_post"]),
                 start=_date(row["start_recruiting_by"]),
-                days=_num(row["recruitment_lead_time_days"], 0),
+                days=number(row["recruitment_lead_time_days"], 0),
             )
         )
     columns = {
@@ -468,17 +463,16 @@ def plan_section(scenario: Scenario, result: StaffingResult, in_post: dt.date) -
             columns["now"]: [_fte(v) for v in plan["current_fte"]],
             columns["new"]: [_fte(v) for v in plan["recommended_fte"]],
             columns["extra"]: [
-                formats.MISSING if v == 0 else ("+" if v > 0 else "−") + _fte(abs(v))
-                for v in plan["extra_fte"]
+                formats.MISSING if v == 0 else words.signed(v, _fte) for v in plan["extra_fte"]
             ],
-            columns["lead"]: [_num(v, 0) for v in plan["recruitment_lead_time_days"]],
+            columns["lead"]: [number(v, 0) for v in plan["recruitment_lead_time_days"]],
             columns["start"]: [_date(d) for d in plan["start_recruiting_by"]],
             columns["late"]: [
                 t("staffing_page.late_yes") if late else t("staffing_page.late_no")
                 for late in plan["late"]
             ],
             columns["earliest"]: [_date(d) for d in plan["earliest_in_post"]],
-            columns["cost"]: [_money(v) for v in plan["extra_cost_per_year_gbp"]],
+            columns["cost"]: [money(v) for v in plan["extra_cost_per_year_gbp"]],
         }
     )
     st.dataframe(
@@ -515,7 +509,7 @@ def verdict_sentence(scenario: Scenario, result: StaffingResult) -> str:
         t(
             "staffing_page.change",
             role=views.role_name(scenario, r["role"]),
-            change=("+" if r["change_fte"] > 0 else "−") + _fte(abs(r["change_fte"])),
+            change=words.signed(r["change_fte"], _fte),
         )
         for r in result.recommendation_table().to_dict(orient="records")
         if r["change_fte"] != 0
@@ -524,15 +518,15 @@ def verdict_sentence(scenario: Scenario, result: StaffingResult) -> str:
         names = "; ".join(views.target_name(scenario, n) for n in result.unachievable)
         return t("staffing_page.verdict_unreachable", names=names, level=level)
     if not changes:
-        return t("staffing_page.verdict_no_change", level=level, cost=_money(result.cost_current))
+        return t("staffing_page.verdict_no_change", level=level, cost=money(result.cost_current))
     difference = result.cost_recommended - result.cost_current
     key = "staffing_page.verdict_more" if difference >= 0 else "staffing_page.verdict_less"
     return t(
         key,
         level=level,
         changes="; ".join(changes),
-        cost=_money(result.cost_recommended),
-        difference=_money(abs(difference)),
+        cost=money(result.cost_recommended),
+        difference=money(abs(difference)),
     )
 
 
@@ -563,11 +557,11 @@ def verdict_block(scenario: Scenario, result: StaffingResult) -> None:
 def metrics(result: StaffingResult) -> None:
     columns = st.columns(2)
     with columns[0], st.container(border=True):
-        st.metric(t("staffing.cost_now"), _money(result.cost_current))
+        st.metric(t("staffing.cost_now"), money(result.cost_current))
     with columns[1], st.container(border=True):
         st.metric(
             t("staffing.cost_new"),
-            _money(result.cost_recommended),
+            money(result.cost_recommended),
             delta=cost_delta(result),
             delta_color="off",
         )
@@ -583,7 +577,7 @@ def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
             st.markdown(verdict_sentence(scenario, result))
             st.metric(
                 t("staffing.cost_new"),
-                _money(result.cost_recommended),
+                money(result.cost_recommended),
                 delta=cost_delta(result),
                 delta_color="off",
             )
@@ -598,19 +592,24 @@ def side_by_side(named: list[tuple[str, Scenario, StaffingResult]]) -> None:
             row[label] = formats.MISSING if value is None else _fte(value)
         rows.append(row)
     cost_row = {t("cols.role"): t("staffing_page.cost_row")}
-    cost_row[t("staffing.today")] = _money(named[0][2].cost_current)
+    cost_row[t("staffing.today")] = money(named[0][2].cost_current)
     for label, _, result in named:
-        cost_row[label] = _money(result.cost_recommended)
+        cost_row[label] = money(result.cost_recommended)
     rows.append(cost_row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
+def _labels(scenario: Scenario, option: str | None) -> list[str]:
+    """The searched scenarios' names in the current language (this one, then the option)."""
+    labels = [t("staffing_page.this_scenario", name=views.scenario_title(scenario))]
+    return labels if option is None else [*labels, _option_label(option)]
+
+
 def _scenarios(scenario: Scenario, settings: dict) -> list[tuple[str, Scenario]]:
-    named = [(t("staffing_page.this_scenario", name=scenario.name), scenario)]
+    scenarios = [scenario]
     if settings["option"]:
-        option = runs.with_run_settings(state.load_shipped(settings["option"]), scenario)
-        named.append((_option_label(settings["option"]), option))
-    return named
+        scenarios.append(runs.with_run_settings(state.load_shipped(settings["option"]), scenario))
+    return list(zip(_labels(scenario, settings["option"]), scenarios, strict=True))
 
 
 ui.heading("staffing")
@@ -645,10 +644,12 @@ if job is not None and job.done:
     st.session_state.pop(JOB_KEY, None)
     if job.errors:
         ui.errors(job.errors, t("staffing.invalid"))
+    elif job.failed:
+        st.error(t("staffing_page.failed"))
     elif job.cancelled:
         st.info(t("staffing_page.cancelled"))
     elif len(job.results) == len(job.labels):
-        finished[job.run_id] = (job.labels, job.results)
+        finished[job.run_id] = list(zip(job.scenarios, job.results, strict=True))
         while len(finished) > KEEP_RESULTS:
             finished.pop(next(iter(finished)))
     job = None
@@ -661,13 +662,13 @@ if run_id not in finished:
     st.info(t("staffing.not_run"))
     st.stop()
 
-labels, results = finished[run_id]
-result = results[0]
+searched = finished[run_id]  # (scenario, result): this scenario first, then the option
+result = searched[0][1]
 verdict_block(scenario, result)
 metrics(result)
-if len(results) > 1:
-    named_all = _scenarios(scenario, settings)
-    side_by_side([(label, s, r) for (label, s), r in zip(named_all, results, strict=True)])
+if len(searched) > 1:
+    labels = _labels(scenario, settings["option"])
+    side_by_side([(label, s, r) for label, (s, r) in zip(labels, searched, strict=True)])
 if result.binding_target is not None and result.binding_role is not None:
     st.markdown(
         t(
@@ -679,9 +680,9 @@ if result.binding_target is not None and result.binding_role is not None:
 st.caption(
     t(
         "staffing_page.method",
-        evaluations=_num(result.evaluations, 0),
-        runs=_num(result.replications_run, 0),
-        confirm=_num(result.confirmation_replications, 0),
+        evaluations=number(result.evaluations, 0),
+        runs=number(result.replications_run, 0),
+        confirm=number(result.confirmation_replications, 0),
         seed=result.confirmation_seed,
     )
 )

@@ -25,9 +25,7 @@ def question() -> None:
             t("quick.pick"),
             files,
             key=key,
-            format_func=ui.option_labels(
-                files, lambda f: views.scenario_title(state.load_shipped(f))
-            ),
+            format_func=ui.option_labels(files, ui.shipped_title),
             help=t("quick.pick_help"),
         )
         ui.keep_choice(PICK_KEY, choice)

@@ -10,7 +10,7 @@ import time
 from app import staffing_words as words
 from app.i18n import catalogue
 from model.scenario import load_scenario
-from tests.app.conftest import click, fast_app, go
+from tests.app.conftest import click, fast_app, go, open_app
 from tests.conftest import SCENARIOS
 
 EN = catalogue("en")
@@ -50,6 +50,12 @@ def test_a_zero_change_shows_no_cost_delta():
     assert words.cost_delta(546_000, 501_000) == "−£45,000"
 
 
+def test_a_change_is_written_with_its_sign():
+    assert words.signed(2, str) == "+2"
+    assert words.signed(-1.5, str) == "−1.5"
+    assert words.signed(0, str) == "0"
+
+
 def test_time_left_in_words():
     assert words.time_left(None) == ("staffing_page.left_unknown", None)
     assert words.time_left(12.2) == ("staffing_page.left_seconds", 12)
@@ -82,3 +88,25 @@ def test_a_finished_search_shows_a_verdict_and_the_recruitment_table():
         assert metric.delta is None or "£0" not in str(metric.delta)
     plan = next(df.value for df in at.dataframe if EN["cols.start_by"] in df.value.columns)
     assert EN["cols.earliest"] in plan.columns
+
+
+def test_an_unexpected_error_in_the_search_is_said_in_plain_words(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault the page did not foresee")
+
+    monkeypatch.setattr("planning.staffing.recommend.search_staffing", broken)
+    at = go(fast_app(), "staffing")
+    click(at, "widget:staff_run")
+    if not at.error:  # said once, on the first run that finds the search over
+        wait_for_search(at)
+    assert [e.value for e in at.error] == [EN["staffing_page.failed"]]
+    assert not at.metric  # no answer shown
+
+
+def test_the_option_defaults_to_the_one_picked_on_the_compare_page():
+    at = go(open_app(), "compare")
+    at.multiselect(key="widget:compare_pick:en").set_value(
+        ["__current__", "no_monitoring.yaml"]
+    ).run()
+    go(at, "staffing")
+    assert at.selectbox(key="widget:staff_option:en").value == "no_monitoring.yaml"
