@@ -37,6 +37,7 @@ from planning.staffing.recommend import (
     recruitment_plan,
     search_staffing,
 )
+from planning.staffing.result import PHASES
 
 MIN_FIXED_RUNS = 3
 """The search needs at least three runs per staffing tried."""
@@ -139,9 +140,6 @@ def start_job(run_id: tuple, named: list[tuple[str, Scenario]], settings: dict, 
     st.session_state[JOB_KEY] = job
     thread.start()
     return job
-
-
-PHASES = ("start", "replications", "ceiling", "search", "confirm", "report", "done")
 
 
 def _left_text(seconds: float | None) -> str:
