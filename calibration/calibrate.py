@@ -447,8 +447,7 @@ def _effort_periods(
                 if not fit.change.known:
                     found.add(round(day / DAYS_PER_WEEK) * DAYS_PER_WEEK)
     spans = candidate_spans(sorted(cuts), window)
-    exact = {round(d / DAYS_PER_WEEK) * DAYS_PER_WEEK for d in cuts} - found
-    movable = frozenset(a for a, _ in spans if a in found and a not in exact)
+    movable = frozenset(a for a, _ in spans if a in found)
     for name, fit in stages.items():
         if fit.role is None or fit.service is None:
             continue
