@@ -23,12 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calibration.arrivals import ArrivalFit
 from calibration.durations import (
     DurationFit,
     DurationFitError,
@@ -37,6 +39,7 @@ from calibration.durations import (
     log_likelihood,
 )
 from calibration.effort import FteHistory
+from calibration.extract import Extract
 from calibration.structure import service_durations
 from model.engine.sources import DAYS_PER_WEEK
 
@@ -50,6 +53,26 @@ mean too uncertain to tell a real change from chance)."""
 MIN_PERIOD_WEEKS = 4
 """Periods shorter than this are merged into their neighbour (a change point found within
 weeks of another, or of the window's edge, cannot be told apart from it)."""
+
+
+def change_days(
+    extract: Extract, arrivals: Iterable[ArrivalFit], *, found_only: bool = False
+) -> list[float]:
+    """The days (from the window start, inside the window) where the work may have changed:
+    each change of FTE in ``staffing.csv`` and each source's arrival change point, sorted.
+    ``found_only``: only the change points the scan found (not given, not staffing), whose
+    date is itself an estimate. One list for the effort periods and the history matching."""
+    window = extract.window_days
+    days: set[float] = set()
+    if extract.staffing is not None and not found_only:
+        days.update(float(d) for d in extract.staffing["from_day"] if 0 < d < window)
+    for fit in arrivals:
+        if fit.change is None or (found_only and fit.change.known):
+            continue
+        day = float((fit.change.date - extract.window_start).days)
+        if 0 < day < window:
+            days.add(day)
+    return sorted(days)
 
 
 def period_weeks(cut_days: list[float], n_weeks: int) -> list[tuple[int, int]]:

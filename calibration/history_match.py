@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from calibration.effort_periods import MATERIAL_CHANGE, period_weeks
+from calibration.effort_periods import MATERIAL_CHANGE, change_days, period_weeks
 from calibration.extract import Extract
 from calibration.types import Calibration
 from calibration.wording import Message, Num, Share
@@ -164,15 +164,7 @@ def _simulate(scenario: Scenario, seed: int) -> tuple[dict[str, np.ndarray], dic
 
 def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int, int]]:
     """Week ranges between staffing changes and arrival change points (short ones merged)."""
-    cuts = set()
-    if extract.staffing is not None:
-        cuts.update(float(d) for d in extract.staffing["from_day"] if 0 < d < extract.window_days)
-    for fit in cal.arrivals.values():
-        if fit.change is not None:
-            day = (fit.change.date - extract.window_start).days
-            if 0 < day < extract.window_days:
-                cuts.add(float(day))
-    return period_weeks(sorted(cuts), n_weeks)
+    return period_weeks(change_days(extract, cal.arrivals.values()), n_weeks)
 
 
 def match_history(
