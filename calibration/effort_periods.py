@@ -196,7 +196,8 @@ def stage_periods(
             end = keep[i + 1] if i + 1 < len(keep) else window_days
             keep[i] = _best_boundary(rows, started, keep[i - 1], keep[i], end, window_days, family)
     ends = [*keep[1:], window_days]
-    blocks = [fit_span(a, b) for a, b in zip(keep, ends, strict=True)]
+    fitted = {(p.start_day, p.end_day): p for p in candidates}  # an unmoved span: same fit
+    blocks = [fitted.get((a, b)) or fit_span(a, b) for a, b in zip(keep, ends, strict=True)]
     if any(b is None for b in blocks):
         return [], candidates
     return [b for b in blocks if b is not None], candidates
