@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from calibration.arrivals import ArrivalFit
 from calibration.durations import (
@@ -39,6 +38,7 @@ from calibration.durations import (
     log_likelihood,
 )
 from calibration.effort import FteHistory
+from calibration.estimates import z_value
 from calibration.extract import Extract
 from calibration.structure import service_durations
 from model.engine.sources import DAYS_PER_WEEK
@@ -119,7 +119,7 @@ def _log_se(fit: DurationFit) -> float:
     mean = fit.chosen.mean
     if mean is None or not (mean.low > 0 and math.isfinite(mean.high)):
         return math.inf
-    z = stats.norm.ppf(0.5 + fit.confidence / 2)
+    z = z_value(fit.confidence)
     return (math.log(mean.high) - math.log(mean.low)) / (2 * z)
 
 
@@ -180,7 +180,7 @@ def stage_periods(
         candidates.append(period)
     if len(candidates) < 2:
         return [], candidates
-    z = stats.norm.ppf(1 - alpha / (2 * (len(candidates) - 1)))
+    z = z_value(1 - alpha / (len(candidates) - 1))  # two-sided, Bonferroni over boundaries
     keep = [0.0]  # the first period starts with the window, whatever was merged
     for before, after in itertools.pairwise(candidates):
         x = math.log(after.service.mean_days * after.speed) - math.log(
