@@ -30,13 +30,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.arrivals import ArrivalFit
-from calibration.durations import (
-    DurationFit,
-    DurationFitError,
-    _scipy_fit,
-    fit_duration,
-    log_likelihood,
-)
+from calibration.durations import DurationFit, DurationFitError, fit_duration, mle
 from calibration.effort import FteHistory
 from calibration.estimates import z_value
 from calibration.extract import Extract
@@ -213,11 +207,8 @@ def _loglik(rows: pd.DataFrame, window: float, family: str) -> float:
     data = service_durations(rows, window)
     if data.events < MIN_FINISHED:
         return -math.inf
-    try:
-        theta = _scipy_fit(family, data.censored_data())
-    except (ValueError, RuntimeError, FloatingPointError, OverflowError, ZeroDivisionError):
-        return -math.inf
-    return log_likelihood(family, theta, data)
+    found = mle(family, data)
+    return -math.inf if found is None else found[1]
 
 
 def _best_boundary(
