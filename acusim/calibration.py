@@ -53,14 +53,6 @@ def _print_verdict(result, lang: str) -> None:
     )
 
 
-def _check_lang(lang: str) -> None:
-    """``--lang`` must be a language the calibration catalogue has, said in one line."""
-    from calibration.wording import LANGUAGES
-
-    if lang not in LANGUAGES:
-        fail([f"--lang: must be {' or '.join(LANGUAGES)}, not {lang!r}"])
-
-
 def _fail_in(lang: str, lines: list[str]) -> None:
     """Problems (built as catalogue messages) printed in ``lang``, then exit 2."""
     from calibration.wording import render_lines
@@ -218,7 +210,6 @@ def register(app: typer.Typer) -> None:
         from calibration.types import CalibrationError, make_settings
         from calibration.uncertainty import parameter_sets_json, parameter_sets_path
 
-        _check_lang(lang)
         roles, problems = _pairs(stage_role, "--stage-role")
         changes, more = _pairs(change_point, "--change-point")
         util, even_more = _utilisation(utilisation)
@@ -382,7 +373,6 @@ def register(app: typer.Typer) -> None:
         from model.formats import long_date
         from model.scenario import ScenarioError
 
-        _check_lang(lang)
         scenario = load(scenario_file)
         try:
             extract = read_extract(
@@ -514,7 +504,6 @@ def register_backtest(app: typer.Typer) -> None:
         from model.formats import long_date, percent
         from model.scenario import ScenarioError
 
-        _check_lang(lang)
         try:
             cut_date = dt.date.fromisoformat(cut)
         except ValueError:

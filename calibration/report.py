@@ -610,7 +610,6 @@ def calibration_report(
     """The whole report as one HTML string, in ``lang`` ("en" or "cy", see
     ``calibration/wording.py``). Names from the extract (sources, stages, roles,
     categories) and the fitting code's warning lines are shown as they are."""
-    text(lang, "title")  # an unknown language fails here, in one line
 
     def heading(key: str) -> str:
         return text(lang, f"sections.{key}")
