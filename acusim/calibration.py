@@ -541,11 +541,7 @@ def register_backtest(app: typer.Typer) -> None:
         except (ExtractError, CalibrationError, ScenarioError) as exc:
             _fail_in(lang, exc.lines)
         _say_skipped(extract.skipped, lang)
-        payload = result.to_json()
-        if lang != "en":  # the schema's names stay; the words a person reads follow --lang
-            payload["verdict_text"] = result.verdict_text(lang)
-            payload["notes"] = [render(n, lang) for n in result.notes]
-        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        text = json.dumps(result.to_json(lang), indent=2, ensure_ascii=False)
         html = backtest_report(result, lang) if (report is not None or out_dir is not None) else ""
         try:
             written = []
