@@ -312,10 +312,6 @@ def duration_headers(lang: str = "en") -> list[str]:
     return [text(lang, f"validate_report.col_{c}") for c in DURATION_COLUMNS]
 
 
-SUMMARY_HEADERS = summary_headers()
-DURATION_HEADERS = duration_headers()
-
-
 def validation_report(v: FitValidation, lang: str = "en") -> str:
     """Plots and tables of the comparison as one offline HTML page, in ``lang``."""
 
