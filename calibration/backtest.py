@@ -36,6 +36,7 @@ import pandas as pd
 from calibration.extract import Extract
 from calibration.pipeline import fit_and_match
 from calibration.types import Calibration, CalibrationError, CalibrationSettings
+from calibration.verdicts import backtest_verdict
 from calibration.wording import Message, render
 from model.engine.sources import DAYS_PER_WEEK
 from model.replications import run_replications
@@ -282,8 +283,6 @@ class Backtest:
 
     def verdict_text(self, lang: str = "en") -> str:
         """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
-        from calibration.verdicts import backtest_verdict
-
         return backtest_verdict(self, COVERAGE_FLOOR, lang)
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:

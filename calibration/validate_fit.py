@@ -33,7 +33,7 @@ from calibration.structure import (
     visits,
     wait_durations,
 )
-from calibration.verdicts import verdict_word
+from calibration.verdicts import fit_verdict, verdict_word
 from calibration.wording import Message, render, text
 from model.engine.sources import DAYS_PER_WEEK
 from model.formats import long_date, number, percent
@@ -151,8 +151,6 @@ class FitValidation:
 
     def verdict_text(self, lang: str = "en") -> str:
         """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
-        from calibration.verdicts import fit_verdict
-
         return fit_verdict(self, COVERAGE_FLOOR, lang)
 
 
