@@ -662,6 +662,7 @@ def _named_table(lang: str, name: str, level: str, columns: tuple[str, ...]) -> 
 def _print_calibration(console, calibration, lang: str = "en") -> None:
     """The headline fits: rates per source and times per stage, each with its CI."""
     from calibration.estimates import fmt
+    from calibration.wording import choice
     from model.formats import percent
 
     conf = percent(calibration.settings.confidence, 0, lang)
@@ -696,13 +697,6 @@ def _print_calibration(console, calibration, lang: str = "en") -> None:
             str(open_count),
             cell(stage.wait),
             cell(timing),
-            "-" if timing is None else _family(timing.chosen.family, lang),
+            "-" if timing is None else choice(timing.chosen.family, lang),
         )
     console.print(table)
-
-
-def _family(family: str, lang: str) -> str:
-    """A distribution family's name in ``lang`` (the report's own word for it)."""
-    from calibration.wording import catalogue
-
-    return catalogue(lang).get(f"choice.{family}", family)
