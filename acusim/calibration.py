@@ -401,23 +401,21 @@ def register(app: typer.Typer) -> None:
             markup=False,
             highlight=False,
         )
-        for title, headers, rows, text_columns in (
+        for title, headers, rows in (
             (
                 words(lang, "validate_report.table_series"),
                 summary_headers(lang),
                 summary_rows(result, lang),
-                2,
             ),
             (
                 words(lang, "validate_report.table_durations"),
                 duration_headers(lang),
                 duration_rows(result, lang),
-                2,
             ),
         ):
             table = Table(title=title)
             for i, header in enumerate(headers):
-                left = i < text_columns
+                left = i < 2  # both tables: two name columns, then numbers
                 table.add_column(header, justify="left" if left else "right", overflow="fold")
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
