@@ -137,7 +137,7 @@ def page(title: str, intro: str, sections: list[tuple[str, str]], lang: str = "e
     )
 
 
-def _line(tag: str, line: object, lang: str, attrs: str = "") -> str:
+def line_element(tag: str, line: object, lang: str, attrs: str = "") -> str:
     """One message as an element: a catalogue :class:`Message` in the report's language;
     any other line (from a library) as it is, marked ``lang="en"`` if the report is not."""
     english = not isinstance(line, Message) and lang != "en"
@@ -198,11 +198,11 @@ def _summary(cal: Calibration, spread_note: str | None, lang: str = "en") -> str
         parts.append(
             f"<div class='warn'><b>{esc(text(lang, 'summary.skipped'))}</b> {esc(skipped)}<ul>"
         )
-        parts.extend(_line("li", line, lang) for line in cal.skipped_problems)
+        parts.extend(line_element("li", line, lang) for line in cal.skipped_problems)
         parts.append("</ul></div>")
     if cal.warnings:
         parts.append(f"<div class='warn'><b>{esc(text(lang, 'summary.warnings'))}</b><ul>")
-        parts.extend(_line("li", w, lang) for w in cal.warnings)
+        parts.extend(line_element("li", w, lang) for w in cal.warnings)
         parts.append("</ul></div>")
     if lang != "en":
         parts.append(f"<p class='note'>{esc(text(lang, 'summary.messages_note'))}</p>")
@@ -269,7 +269,7 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                     for r in fit.candidates
                 ],
             )
-            + "".join(_line("p", n, lang, " class='note'") for n in fit.notes)
+            + "".join(line_element("p", n, lang, " class='note'") for n in fit.notes)
             + "</details>"
         )
     return "".join(parts)

@@ -25,7 +25,7 @@ from calibration.backtest import COVERAGE_FLOOR, verdict_of
 from calibration.durations import Durations
 from calibration.estimates import fmt
 from calibration.extract import Extract
-from calibration.report import esc, figure, page, table
+from calibration.report import esc, figure, line_element, page, table
 from calibration.structure import (
     MINUTE_DAYS,
     service_durations,
@@ -330,7 +330,7 @@ def validation_report(v: FitValidation, lang: str = "en") -> str:
             )
         )
         + "</p>"
-        + "".join(f"<p class='note'>{esc(render(n, lang))}</p>" for n in v.notes)
+        + "".join(line_element("p", n, lang, " class='note'") for n in v.notes)
     )
     sections = [
         (w("summary"), table(summary_headers(lang), summary_rows(v, lang))),
