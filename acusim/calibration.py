@@ -35,7 +35,7 @@ def _say(lang: str, key: str, /, **fields: object) -> str:
     return text(lang, f"cli.{key}", **fields)
 
 
-def _print_verdict(result, lang: str) -> None:
+def _print_verdict(lang: str, result) -> None:
     """The verdict line of validate-fit and backtest: the word, then the plain-words reason;
     printed as text, since the reason may quote names from the user's files."""
     from calibration.verdicts import verdict_word
@@ -267,9 +267,9 @@ def register(app: typer.Typer) -> None:
             _fail_in(lang, exc.lines)
         calibration, scenario, text = result.calibration, result.scenario, result.yaml_text
         sets, html = result.parameter_sets, result.report_html or None
-        _say_skipped(result.skipped, lang, listed=report is not None)
+        _say_skipped(lang, result.skipped, listed=report is not None)
         _say_lines(lang, "warning", calibration.warnings)
-        unwritable = _unwritable([output, *([report] if report is not None else [])], lang)
+        unwritable = _unwritable(lang, [output, *([report] if report is not None else [])])
         if unwritable:
             fail(unwritable, EXIT_FAILED)  # before anything is written: all or nothing
         target = output
@@ -294,7 +294,7 @@ def register(app: typer.Typer) -> None:
                 )
         except OSError as exc:  # name the file the user asked for, not a temporary one
             fail([_say(lang, "cannot_write", file=target, reason=exc.strerror or exc)], EXIT_FAILED)
-        _print_calibration(out, calibration, lang)
+        _print_calibration(lang, out, calibration)
         _say_wrote(lang, written)
 
     @app.command()
@@ -386,7 +386,7 @@ def register(app: typer.Typer) -> None:
             result = validate_fit(scenario, extract, replications, seed, workers)
         except (ExtractError, ScenarioError) as exc:
             _fail_in(lang, exc.lines)
-        _say_skipped(extract.skipped, lang)
+        _say_skipped(lang, extract.skipped)
         _say_lines(lang, "note", result.notes)
         out.print(
             words(
@@ -420,7 +420,7 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
             out.print(table)
-        _print_verdict(result, lang)
+        _print_verdict(lang, result)
         if report is not None:
             try:
                 write_atomic(report, validation_report(result, lang))
@@ -538,7 +538,7 @@ def register_backtest(app: typer.Typer) -> None:
             )
         except (ExtractError, CalibrationError, ScenarioError) as exc:
             _fail_in(lang, exc.lines)
-        _say_skipped(extract.skipped, lang)
+        _say_skipped(lang, extract.skipped)
         text = json.dumps(result.to_json(lang), indent=2, ensure_ascii=False)
         html = backtest_report(result, lang) if (report is not None or out_dir is not None) else ""
         try:
@@ -577,13 +577,13 @@ def register_backtest(app: typer.Typer) -> None:
                     _cell(float(b.mean.mean())),
                 )
             out.print(table)
-            _print_verdict(result, lang)
+            _print_verdict(lang, result)
         _say_lines(lang, "note", result.notes)
         if written:
             _say_wrote(lang, written)
 
 
-def _say_skipped(skipped: dict[str, int], lang: str = "en", listed: bool = False) -> None:
+def _say_skipped(lang: str, skipped: dict[str, int], listed: bool = False) -> None:
     """Rows left out with --skip-bad-rows are counted aloud, never dropped silently."""
     for file, count in skipped.items():
         err.print(
@@ -612,7 +612,7 @@ def _say_wrote(lang: str, paths: list[Path]) -> None:
     )
 
 
-def _unwritable(paths: list[Path], lang: str = "en") -> list[str]:
+def _unwritable(lang: str, paths: list[Path]) -> list[str]:
     """One line per output that cannot be written (its folder is not a writable folder)."""
     import os
 
@@ -657,7 +657,7 @@ def _named_table(lang: str, name: str, level: str, columns: tuple[str, ...]) -> 
     return table
 
 
-def _print_calibration(console, calibration, lang: str = "en") -> None:
+def _print_calibration(lang: str, console, calibration) -> None:
     """The headline fits: rates per source and times per stage, each with its CI."""
     from calibration.estimates import fmt
     from calibration.wording import choice
