@@ -464,7 +464,7 @@ def register_backtest(app: typer.Typer) -> None:
             typer.Option(
                 "--replications", "-n", min=2, help="Replications (a 95% band needs 39 or more)."
             ),
-        ] = 40,
+        ] = 40,  # backtest.DEFAULT_REPLICATIONS and MIN_REPLICATIONS (a test checks them)
         seed: SeedOption = None,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
         out_dir: Annotated[
