@@ -557,18 +557,13 @@ def register_backtest(app: typer.Typer) -> None:
         if as_json:
             print(text)
         else:
-            table = Table(
-                title=_say(
-                    lang,
-                    "backtest_title",
-                    cut=long_date(result.cut, lang),
-                    end=long_date(result.end, lang),
-                )
+            table = _named_table(
+                lang,
+                "backtest",
+                ("series", "coverage", "actual", "forecast"),
+                cut=long_date(result.cut, lang),
+                end=long_date(result.end, lang),
             )
-            for i, column in enumerate(("series", "coverage", "actual", "forecast")):
-                table.add_column(
-                    _say(lang, f"backtest_col_{column}"), justify="left" if i == 0 else "right"
-                )
             for b in result.bands:
                 table.add_row(
                     render(series_label(b.series, b.key), lang),
@@ -644,10 +639,11 @@ def _with_ci(value) -> str:
     return f"{fmt(value.value)} ({fmt(value.low)}-{fmt(value.high)})"
 
 
-def _named_table(lang: str, name: str, level: str, columns: tuple[str, ...]) -> Table:
-    """A table of fitted values: its title and headers from the catalogue (``cli.<name>_*``),
-    the first column (a name) left-aligned, the numbers right-aligned."""
-    table = Table(title=_say(lang, f"{name}_title", level=level))
+def _named_table(lang: str, name: str, columns: tuple[str, ...], **title: object) -> Table:
+    """A table of fitted values: its title (with the fields ``title``) and headers from the
+    catalogue (``cli.<name>_*``), the first column (a name) left-aligned, the numbers
+    right-aligned."""
+    table = Table(title=_say(lang, f"{name}_title", **title))
     for i, column in enumerate(columns):
         table.add_column(
             _say(lang, f"{name}_col_{column}"),
@@ -664,7 +660,9 @@ def _print_calibration(lang: str, console, calibration) -> None:
     from model.formats import percent
 
     conf = percent(calibration.settings.confidence, 0, lang)
-    table = _named_table(lang, "rates", conf, ("source", "n", "start", "as_of", "change", "burst"))
+    table = _named_table(
+        lang, "rates", ("source", "n", "start", "as_of", "change", "burst"), level=conf
+    )
     for name, fit in calibration.arrivals.items():
         change = "-" if fit.change is None else f"{fit.change.date} x{fmt(fit.change.factor.value)}"
         table.add_row(
@@ -677,7 +675,7 @@ def _print_calibration(lang: str, console, calibration) -> None:
         )
     console.print(table)
     table = _named_table(
-        lang, "stages", conf, ("stage", "visits", "open", "wait", "service", "family")
+        lang, "stages", ("stage", "visits", "open", "wait", "service", "family"), level=conf
     )
     for name, stage in calibration.stages.items():
         timing = stage.service if stage.role is not None else stage.sojourn
