@@ -35,7 +35,7 @@ def _say(lang: str, key: str, /, **fields: object) -> str:
     return text(lang, f"cli.{key}", **fields)
 
 
-def _print_verdict(result, lang: str) -> None:
+def _print_verdict(lang: str, result) -> None:
     """The verdict line of validate-fit and backtest: the word, then the plain-words reason;
     printed as text, since the reason may quote names from the user's files."""
     from calibration.verdicts import verdict_word
@@ -51,14 +51,6 @@ def _print_verdict(result, lang: str) -> None:
         markup=False,
         highlight=False,
     )
-
-
-def _check_lang(lang: str) -> None:
-    """``--lang`` must be a language the calibration catalogue has, said in one line."""
-    from calibration.wording import LANGUAGES
-
-    if lang not in LANGUAGES:
-        fail([f"--lang: must be {' or '.join(LANGUAGES)}, not {lang!r}"])
 
 
 def _fail_in(lang: str, lines: list[str]) -> None:
@@ -218,7 +210,6 @@ def register(app: typer.Typer) -> None:
         from calibration.types import CalibrationError, make_settings
         from calibration.uncertainty import parameter_sets_json, parameter_sets_path
 
-        _check_lang(lang)
         roles, problems = _pairs(stage_role, "--stage-role")
         changes, more = _pairs(change_point, "--change-point")
         util, even_more = _utilisation(utilisation)
@@ -276,9 +267,9 @@ def register(app: typer.Typer) -> None:
             _fail_in(lang, exc.lines)
         calibration, scenario, text = result.calibration, result.scenario, result.yaml_text
         sets, html = result.parameter_sets, result.report_html or None
-        _say_skipped(result.skipped, lang, listed=report is not None)
+        _say_skipped(lang, result.skipped, listed=report is not None)
         _say_lines(lang, "warning", calibration.warnings)
-        unwritable = _unwritable([output, *([report] if report is not None else [])], lang)
+        unwritable = _unwritable(lang, [output, *([report] if report is not None else [])])
         if unwritable:
             fail(unwritable, EXIT_FAILED)  # before anything is written: all or nothing
         target = output
@@ -303,7 +294,7 @@ def register(app: typer.Typer) -> None:
                 )
         except OSError as exc:  # name the file the user asked for, not a temporary one
             fail([_say(lang, "cannot_write", file=target, reason=exc.strerror or exc)], EXIT_FAILED)
-        _print_calibration(out, calibration, lang)
+        _print_calibration(lang, out, calibration)
         _say_wrote(lang, written)
 
     @app.command()
@@ -382,7 +373,6 @@ def register(app: typer.Typer) -> None:
         from model.formats import long_date
         from model.scenario import ScenarioError
 
-        _check_lang(lang)
         scenario = load(scenario_file)
         try:
             extract = read_extract(
@@ -396,7 +386,7 @@ def register(app: typer.Typer) -> None:
             result = validate_fit(scenario, extract, replications, seed, workers)
         except (ExtractError, ScenarioError) as exc:
             _fail_in(lang, exc.lines)
-        _say_skipped(extract.skipped, lang)
+        _say_skipped(lang, extract.skipped)
         _say_lines(lang, "note", result.notes)
         out.print(
             words(
@@ -411,28 +401,26 @@ def register(app: typer.Typer) -> None:
             markup=False,
             highlight=False,
         )
-        for title, headers, rows, text_columns in (
+        for title, headers, rows in (
             (
                 words(lang, "validate_report.table_series"),
                 summary_headers(lang),
                 summary_rows(result, lang),
-                2,
             ),
             (
                 words(lang, "validate_report.table_durations"),
                 duration_headers(lang),
                 duration_rows(result, lang),
-                2,
             ),
         ):
             table = Table(title=title)
             for i, header in enumerate(headers):
-                left = i < text_columns
+                left = i < 2  # both tables: two name columns, then numbers
                 table.add_column(header, justify="left" if left else "right", overflow="fold")
             for row in rows:
                 table.add_row(*[_cell(v) for v in row])
             out.print(table)
-        _print_verdict(result, lang)
+        _print_verdict(lang, result)
         if report is not None:
             try:
                 write_atomic(report, validation_report(result, lang))
@@ -476,7 +464,7 @@ def register_backtest(app: typer.Typer) -> None:
             typer.Option(
                 "--replications", "-n", min=2, help="Replications (a 95% band needs 39 or more)."
             ),
-        ] = 40,
+        ] = 40,  # backtest.DEFAULT_REPLICATIONS and MIN_REPLICATIONS (a test checks them)
         seed: SeedOption = None,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = default_workers(),
         out_dir: Annotated[
@@ -514,7 +502,6 @@ def register_backtest(app: typer.Typer) -> None:
         from model.formats import long_date, percent
         from model.scenario import ScenarioError
 
-        _check_lang(lang)
         try:
             cut_date = dt.date.fromisoformat(cut)
         except ValueError:
@@ -551,12 +538,8 @@ def register_backtest(app: typer.Typer) -> None:
             )
         except (ExtractError, CalibrationError, ScenarioError) as exc:
             _fail_in(lang, exc.lines)
-        _say_skipped(extract.skipped, lang)
-        payload = result.to_json()
-        if lang != "en":  # the schema's names stay; the words a person reads follow --lang
-            payload["verdict_text"] = result.verdict_text(lang)
-            payload["notes"] = [render(n, lang) for n in result.notes]
-        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        _say_skipped(lang, extract.skipped)
+        text = json.dumps(result.to_json(lang), indent=2, ensure_ascii=False)
         html = backtest_report(result, lang) if (report is not None or out_dir is not None) else ""
         try:
             written = []
@@ -574,18 +557,13 @@ def register_backtest(app: typer.Typer) -> None:
         if as_json:
             print(text)
         else:
-            table = Table(
-                title=_say(
-                    lang,
-                    "backtest_title",
-                    cut=long_date(result.cut, lang),
-                    end=long_date(result.end, lang),
-                )
+            table = _named_table(
+                lang,
+                "backtest",
+                ("series", "coverage", "actual", "forecast"),
+                cut=long_date(result.cut, lang),
+                end=long_date(result.end, lang),
             )
-            for i, column in enumerate(("series", "coverage", "actual", "forecast")):
-                table.add_column(
-                    _say(lang, f"backtest_col_{column}"), justify="left" if i == 0 else "right"
-                )
             for b in result.bands:
                 table.add_row(
                     render(series_label(b.series, b.key), lang),
@@ -594,13 +572,13 @@ def register_backtest(app: typer.Typer) -> None:
                     _cell(float(b.mean.mean())),
                 )
             out.print(table)
-            _print_verdict(result, lang)
+            _print_verdict(lang, result)
         _say_lines(lang, "note", result.notes)
         if written:
             _say_wrote(lang, written)
 
 
-def _say_skipped(skipped: dict[str, int], lang: str = "en", listed: bool = False) -> None:
+def _say_skipped(lang: str, skipped: dict[str, int], listed: bool = False) -> None:
     """Rows left out with --skip-bad-rows are counted aloud, never dropped silently."""
     for file, count in skipped.items():
         err.print(
@@ -629,7 +607,7 @@ def _say_wrote(lang: str, paths: list[Path]) -> None:
     )
 
 
-def _unwritable(paths: list[Path], lang: str = "en") -> list[str]:
+def _unwritable(lang: str, paths: list[Path]) -> list[str]:
     """One line per output that cannot be written (its folder is not a writable folder)."""
     import os
 
@@ -661,10 +639,11 @@ def _with_ci(value) -> str:
     return f"{fmt(value.value)} ({fmt(value.low)}-{fmt(value.high)})"
 
 
-def _named_table(lang: str, name: str, level: str, columns: tuple[str, ...]) -> Table:
-    """A table of fitted values: its title and headers from the catalogue (``cli.<name>_*``),
-    the first column (a name) left-aligned, the numbers right-aligned."""
-    table = Table(title=_say(lang, f"{name}_title", level=level))
+def _named_table(lang: str, name: str, columns: tuple[str, ...], **title: object) -> Table:
+    """A table of fitted values: its title (with the fields ``title``) and headers from the
+    catalogue (``cli.<name>_*``), the first column (a name) left-aligned, the numbers
+    right-aligned."""
+    table = Table(title=_say(lang, f"{name}_title", **title))
     for i, column in enumerate(columns):
         table.add_column(
             _say(lang, f"{name}_col_{column}"),
@@ -674,13 +653,16 @@ def _named_table(lang: str, name: str, level: str, columns: tuple[str, ...]) -> 
     return table
 
 
-def _print_calibration(console, calibration, lang: str = "en") -> None:
+def _print_calibration(lang: str, console, calibration) -> None:
     """The headline fits: rates per source and times per stage, each with its CI."""
     from calibration.estimates import fmt
+    from calibration.wording import choice
     from model.formats import percent
 
     conf = percent(calibration.settings.confidence, 0, lang)
-    table = _named_table(lang, "rates", conf, ("source", "n", "start", "as_of", "change", "burst"))
+    table = _named_table(
+        lang, "rates", ("source", "n", "start", "as_of", "change", "burst"), level=conf
+    )
     for name, fit in calibration.arrivals.items():
         change = "-" if fit.change is None else f"{fit.change.date} x{fmt(fit.change.factor.value)}"
         table.add_row(
@@ -693,7 +675,7 @@ def _print_calibration(console, calibration, lang: str = "en") -> None:
         )
     console.print(table)
     table = _named_table(
-        lang, "stages", conf, ("stage", "visits", "open", "wait", "service", "family")
+        lang, "stages", ("stage", "visits", "open", "wait", "service", "family"), level=conf
     )
     for name, stage in calibration.stages.items():
         timing = stage.service if stage.role is not None else stage.sojourn
@@ -711,13 +693,6 @@ def _print_calibration(console, calibration, lang: str = "en") -> None:
             str(open_count),
             cell(stage.wait),
             cell(timing),
-            "-" if timing is None else _family(timing.chosen.family, lang),
+            "-" if timing is None else choice(timing.chosen.family, lang),
         )
     console.print(table)
-
-
-def _family(family: str, lang: str) -> str:
-    """A distribution family's name in ``lang`` (the report's own word for it)."""
-    from calibration.wording import catalogue
-
-    return catalogue(lang).get(f"choice.{family}", family)

@@ -36,12 +36,25 @@ SkipBadRowsOption = Annotated[
 ]
 MaxProblemsOption = Annotated[int, typer.Option(min=1, help="Problems listed at most.")]
 
+
+def _calibration_lang(lang: str) -> str:
+    """``--lang`` must be a language the calibration catalogue has, said in one line (the
+    one check of it: a click Choice would print a usage block instead)."""
+    from acusim.console import fail
+    from calibration.wording import LANGUAGES
+
+    if lang not in LANGUAGES:
+        fail([f"--lang: must be {' or '.join(LANGUAGES)}, not {lang!r}"])
+    return lang
+
+
 # The language of calibrate's, validate-fit's and backtest's printed lines and reports
 # (calibration/text/{en,cy}.yaml); English by default.
 CalibrationLangOption = Annotated[
     str,
     typer.Option(
         "--lang",
+        callback=_calibration_lang,
         help="Language of the printed lines and the --report: en (English) or cy (Welsh).",
     ),
 ]

@@ -36,7 +36,8 @@ import pandas as pd
 from calibration.extract import Extract
 from calibration.pipeline import fit_and_match
 from calibration.types import Calibration, CalibrationError, CalibrationSettings
-from calibration.wording import Message
+from calibration.verdicts import backtest_verdict
+from calibration.wording import Message, render
 from model.engine.sources import DAYS_PER_WEEK
 from model.replications import run_replications
 from model.scenario import Scenario, with_overrides
@@ -282,11 +283,11 @@ class Backtest:
 
     def verdict_text(self, lang: str = "en") -> str:
         """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
-        from calibration.verdicts import backtest_verdict
-
         return backtest_verdict(self, COVERAGE_FLOOR, lang)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        """The backtest as JSON: the schema's names stay English; the words a person reads
+        (the verdict's text and the notes) are in ``lang``."""
         ends = [d.isoformat() for d in self.week_endings]
         rows = [
             {
@@ -315,8 +316,8 @@ class Backtest:
                 for b in self.bands
             },
             "verdict": self.verdict,
-            "verdict_text": self.verdict_text(),
-            "notes": self.notes,
+            "verdict_text": self.verdict_text(lang),
+            "notes": [render(n, lang) for n in self.notes],
         }
 
 

@@ -14,7 +14,7 @@ import math
 import plotly.graph_objects as go
 
 from calibration.backtest import COVERAGE_FLOOR, SERIES, Backtest
-from calibration.report import esc, figure, page, table
+from calibration.report import esc, figure, line_element, page, table
 from calibration.verdicts import series_label, verdict_word
 from calibration.wording import render, text
 from model.formats import long_date, number, percent
@@ -43,7 +43,7 @@ def backtest_report(bt: Backtest, lang: str = "en") -> str:
             )
         )
         + "</p>"
-        + "".join(f"<p class='note'>{esc(render(n, lang))}</p>" for n in bt.notes)
+        + "".join(line_element("p", n, lang, " class='note'") for n in bt.notes)
     )
     rows = [
         [

@@ -34,7 +34,12 @@ from calibration.effort import (
     derive_role_effort,
     template_touch_share,
 )
-from calibration.effort_periods import boundaries_of, candidate_spans, stage_periods
+from calibration.effort_periods import (
+    boundaries_of,
+    candidate_spans,
+    change_days,
+    stage_periods,
+)
 from calibration.extract import Extract
 from calibration.mixes import (
     MixFit,
@@ -435,20 +440,13 @@ def _effort_periods(
     """Each staffed stage's effort periods, where its service time changed materially at a
     staffing change or an arrival change point (``effort_periods.py``)."""
     window = extract.window_days
-    cuts: set[float] = set()
-    found: set[float] = set()  # estimated change dates: the effort change may lie near them
-    if extract.staffing is not None:
-        cuts.update(float(d) for d in extract.staffing["from_day"] if 0 < d < window)
-    for fit in arrivals.values():
-        if fit.change is not None:
-            day = float((fit.change.date - extract.window_start).days)
-            if 0 < day < window:
-                cuts.add(day)
-                if not fit.change.known:
-                    found.add(round(day / DAYS_PER_WEEK) * DAYS_PER_WEEK)
-    spans = candidate_spans(sorted(cuts), window)
-    exact = {round(d / DAYS_PER_WEEK) * DAYS_PER_WEEK for d in cuts} - found
-    movable = frozenset(a for a, _ in spans if a in found and a not in exact)
+    spans = candidate_spans(change_days(extract, arrivals.values()), window)
+    # estimated change dates: the effort change may lie near them
+    found = {
+        round(d / DAYS_PER_WEEK) * DAYS_PER_WEEK
+        for d in change_days(extract, arrivals.values(), found_only=True)
+    }
+    movable = frozenset(a for a, _ in spans if a in found)
     for name, fit in stages.items():
         if fit.role is None or fit.service is None:
             continue

@@ -207,7 +207,9 @@ def _mean_of(family: str, theta: np.ndarray) -> float:
     return float(_frozen(family, theta).mean())
 
 
-def _family_fit(family: str, d: Durations, confidence: float, what: str) -> FamilyFit | None:
+def mle(family: str, d: Durations) -> tuple[np.ndarray, float] | None:
+    """The censored maximum likelihood fit of one family (log scenario parameters) and its
+    log-likelihood; None where scipy fails or the fit is not finite."""
     try:
         theta = _scipy_fit(family, d.censored_data())
     except (ValueError, RuntimeError, FloatingPointError, OverflowError, ZeroDivisionError):
@@ -217,6 +219,14 @@ def _family_fit(family: str, d: Durations, confidence: float, what: str) -> Fami
     ll = log_likelihood(family, theta, d)
     if not math.isfinite(ll):
         return None
+    return theta, ll
+
+
+def _family_fit(family: str, d: Durations, confidence: float, what: str) -> FamilyFit | None:
+    found = mle(family, d)
+    if found is None:
+        return None
+    theta, ll = found
     fit = FamilyFit(family, theta, ll, 2.0 * len(theta) - 2.0 * ll)
     cov = covariance_from_hessian(numeric_hessian(lambda x: -log_likelihood(family, x, d), theta))
     for i, name in enumerate(PARAMETER_NAMES[family]):

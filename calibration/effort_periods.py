@@ -23,20 +23,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from calibration.durations import (
-    DurationFit,
-    DurationFitError,
-    _scipy_fit,
-    fit_duration,
-    log_likelihood,
-)
+from calibration.arrivals import ArrivalFit
+from calibration.durations import DurationFit, DurationFitError, fit_duration, mle
 from calibration.effort import FteHistory
+from calibration.estimates import z_value
+from calibration.extract import Extract
 from calibration.structure import service_durations
 from model.engine.sources import DAYS_PER_WEEK
 
@@ -50,6 +47,26 @@ mean too uncertain to tell a real change from chance)."""
 MIN_PERIOD_WEEKS = 4
 """Periods shorter than this are merged into their neighbour (a change point found within
 weeks of another, or of the window's edge, cannot be told apart from it)."""
+
+
+def change_days(
+    extract: Extract, arrivals: Iterable[ArrivalFit], *, found_only: bool = False
+) -> list[float]:
+    """The days (from the window start, inside the window) where the work may have changed:
+    each change of FTE in ``staffing.csv`` and each source's arrival change point, sorted.
+    ``found_only``: only the change points the scan found (not given, not staffing), whose
+    date is itself an estimate. One list for the effort periods and the history matching."""
+    window = extract.window_days
+    days: set[float] = set()
+    if extract.staffing is not None and not found_only:
+        days.update(float(d) for d in extract.staffing["from_day"] if 0 < d < window)
+    for fit in arrivals:
+        if fit.change is None or (found_only and fit.change.known):
+            continue
+        day = float((fit.change.date - extract.window_start).days)
+        if 0 < day < window:
+            days.add(day)
+    return sorted(days)
 
 
 def period_weeks(cut_days: list[float], n_weeks: int) -> list[tuple[int, int]]:
@@ -96,7 +113,7 @@ def _log_se(fit: DurationFit) -> float:
     mean = fit.chosen.mean
     if mean is None or not (mean.low > 0 and math.isfinite(mean.high)):
         return math.inf
-    z = stats.norm.ppf(0.5 + fit.confidence / 2)
+    z = z_value(fit.confidence)
     return (math.log(mean.high) - math.log(mean.low)) / (2 * z)
 
 
@@ -157,7 +174,7 @@ def stage_periods(
         candidates.append(period)
     if len(candidates) < 2:
         return [], candidates
-    z = stats.norm.ppf(1 - alpha / (2 * (len(candidates) - 1)))
+    z = z_value(1 - alpha / (len(candidates) - 1))  # two-sided, Bonferroni over boundaries
     keep = [0.0]  # the first period starts with the window, whatever was merged
     for before, after in itertools.pairwise(candidates):
         x = math.log(after.service.mean_days * after.speed) - math.log(
@@ -173,7 +190,8 @@ def stage_periods(
             end = keep[i + 1] if i + 1 < len(keep) else window_days
             keep[i] = _best_boundary(rows, started, keep[i - 1], keep[i], end, window_days, family)
     ends = [*keep[1:], window_days]
-    blocks = [fit_span(a, b) for a, b in zip(keep, ends, strict=True)]
+    fitted = {(p.start_day, p.end_day): p for p in candidates}  # an unmoved span: same fit
+    blocks = [fitted.get((a, b)) or fit_span(a, b) for a, b in zip(keep, ends, strict=True)]
     if any(b is None for b in blocks):
         return [], candidates
     return [b for b in blocks if b is not None], candidates
@@ -189,11 +207,8 @@ def _loglik(rows: pd.DataFrame, window: float, family: str) -> float:
     data = service_durations(rows, window)
     if data.events < MIN_FINISHED:
         return -math.inf
-    try:
-        theta = _scipy_fit(family, data.censored_data())
-    except (ValueError, RuntimeError, FloatingPointError, OverflowError, ZeroDivisionError):
-        return -math.inf
-    return log_likelihood(family, theta, data)
+    found = mle(family, data)
+    return -math.inf if found is None else found[1]
 
 
 def _best_boundary(

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from calibration.effort_periods import MATERIAL_CHANGE, period_weeks
+from calibration.effort_periods import MATERIAL_CHANGE, change_days, period_weeks
 from calibration.extract import Extract
 from calibration.types import Calibration
 from calibration.wording import Message, Num, Share
@@ -164,15 +164,7 @@ def _simulate(scenario: Scenario, seed: int) -> tuple[dict[str, np.ndarray], dic
 
 def periods(extract: Extract, cal: Calibration, n_weeks: int) -> list[tuple[int, int]]:
     """Week ranges between staffing changes and arrival change points (short ones merged)."""
-    cuts = set()
-    if extract.staffing is not None:
-        cuts.update(float(d) for d in extract.staffing["from_day"] if 0 < d < extract.window_days)
-    for fit in cal.arrivals.values():
-        if fit.change is not None:
-            day = (fit.change.date - extract.window_start).days
-            if 0 < day < extract.window_days:
-                cuts.add(float(day))
-    return period_weeks(sorted(cuts), n_weeks)
+    return period_weeks(change_days(extract, cal.arrivals.values()), n_weeks)
 
 
 def match_history(
@@ -186,6 +178,7 @@ def match_history(
     ends = DAYS_PER_WEEK * np.arange(1, n_weeks + 1)
     spans = periods(extract, cal, n_weeks)
     matches: list[RoleMatch] = []
+    observed: dict[str, np.ndarray] = {}  # each role's observed weekly open caseload
     current = scenario
     order = sorted(
         cal.efforts,
@@ -197,8 +190,8 @@ def match_history(
         if not touch:
             continue
         stages = list(touch)
-        observed = observed_open(extract, stages, ends).astype(float)
-        target = float(observed.mean())
+        observed[role] = observed_open(extract, stages, ends).astype(float)
+        target = float(observed[role].mean())
 
         def gap(
             f: float, current: Scenario = current, touch=touch, stages=stages, target=target
@@ -213,10 +206,9 @@ def match_history(
         current = with_touch(current, touch, f)
         matches.append(RoleMatch(role, stages, touch, f, target, math.nan, bound))
     if search:
-        current = _match_periods(current, extract, cal, matches, spans, ends, seed)
+        current = _match_periods(current, extract, cal, matches, spans, ends, observed, seed)
     sim, util = _simulate(replay(current, extract), seed)
     for m in matches:
-        observed = observed_open(extract, m.stages, ends).astype(float)
         simulated = sum(sim[s] for s in m.stages)
         m.simulated = float(simulated.mean())
         for a, b in spans:
@@ -224,7 +216,7 @@ def match_history(
                 {
                     "from": extract.window_start + dt.timedelta(days=7 * a),
                     "to": extract.window_start + dt.timedelta(days=7 * b),
-                    "observed": float(observed[a:b].mean()),
+                    "observed": float(observed[m.role][a:b].mean()),
                     "simulated": float(simulated[a:b].mean()),
                     "utilisation": _nanmean(util[m.role][a:b]) if m.role in util else math.nan,
                     "factor": next(
@@ -317,6 +309,7 @@ def _match_periods(
     matches: list[RoleMatch],
     spans: list[tuple[int, int]],
     ends: np.ndarray,
+    observed: dict[str, np.ndarray],
     seed: int,
 ) -> Scenario:
     """History matching per period: where one touch share per role leaves a period's replay
@@ -337,11 +330,10 @@ def _match_periods(
     moved = False
     for m in matches:
         effort = matched.efforts[m.role]
-        observed = observed_open(extract, m.stages, ends).astype(float)
         high = min(HIGH, 1.0 / max(effort.touch[s] for s in m.stages))
         kept: list[tuple[float, float, float]] = []
         for a, b in spans:
-            target = float(observed[a:b].mean())
+            target = float(observed[m.role][a:b].mean())
             start = DAYS_PER_WEEK * a
             end = extract.window_days if b == n_weeks else DAYS_PER_WEEK * b
 
@@ -373,7 +365,7 @@ def _match_periods(
                 moved = True
         effort.period_factors = list(kept)
         if kept:  # the role's one factor was matched with these periods in: match it again
-            kept = _rematch_rest(m, effort, kept, observed, extract, render, seed)
+            kept = _rematch_rest(m, effort, kept, observed[m.role], extract, render, seed)
         m.period_factors = kept
     return render() if moved else current
 

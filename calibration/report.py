@@ -28,7 +28,7 @@ from calibration.effort_periods import MATERIAL_CHANGE
 from calibration.estimates import Fitted, fmt
 from calibration.mixes import Proportions
 from calibration.types import Calibration, StageFit
-from calibration.wording import Message, catalogue, render, text
+from calibration.wording import Message, catalogue, choice, render, text
 from model.formats import LOCALES, long_date, number, percent
 from model.results import package_version
 
@@ -137,7 +137,7 @@ def page(title: str, intro: str, sections: list[tuple[str, str]], lang: str = "e
     )
 
 
-def _line(tag: str, line: object, lang: str, attrs: str = "") -> str:
+def line_element(tag: str, line: object, lang: str, attrs: str = "") -> str:
     """One message as an element: a catalogue :class:`Message` in the report's language;
     any other line (from a library) as it is, marked ``lang="en"`` if the report is not."""
     english = not isinstance(line, Message) and lang != "en"
@@ -198,11 +198,11 @@ def _summary(cal: Calibration, spread_note: str | None, lang: str = "en") -> str
         parts.append(
             f"<div class='warn'><b>{esc(text(lang, 'summary.skipped'))}</b> {esc(skipped)}<ul>"
         )
-        parts.extend(_line("li", line, lang) for line in cal.skipped_problems)
+        parts.extend(line_element("li", line, lang) for line in cal.skipped_problems)
         parts.append("</ul></div>")
     if cal.warnings:
         parts.append(f"<div class='warn'><b>{esc(text(lang, 'summary.warnings'))}</b><ul>")
-        parts.extend(_line("li", w, lang) for w in cal.warnings)
+        parts.extend(line_element("li", w, lang) for w in cal.warnings)
         parts.append("</ul></div>")
     if lang != "en":
         parts.append(f"<p class='note'>{esc(text(lang, 'summary.messages_note'))}</p>")
@@ -229,7 +229,7 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                 "-"
                 if fit.trend_factor is None
                 else text(lang, "words.times", value=_with_ci(fit.trend_factor, lang)),
-                _choice(fit.structure.season, lang) if fit.structure.season else "-",
+                choice(fit.structure.season, lang) if fit.structure.season else "-",
                 "-" if fit.burst_cv is None else _with_ci(fit.burst_cv, lang),
                 "-" if not math.isfinite(p_value) else f"{p_value:.3g}",
             ]
@@ -258,9 +258,9 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                 [w(f"col_{c}") for c in (*selection, "bic", "chosen")],
                 [
                     [
-                        _choice(r["trend"], lang),
-                        _choice(r["change_point"], lang),
-                        _choice(r["seasonal"], lang),
+                        choice(r["trend"], lang),
+                        choice(r["change_point"], lang),
+                        choice(r["seasonal"], lang),
                         float(r["log_likelihood"]),
                         r["parameters"],
                         float(r["bic"]),
@@ -269,20 +269,10 @@ def _arrivals(cal: Calibration, lang: str = "en") -> str:
                     for r in fit.candidates
                 ],
             )
-            + "".join(_line("p", n, lang, " class='note'") for n in fit.notes)
+            + "".join(line_element("p", n, lang, " class='note'") for n in fit.notes)
             + "</details>"
         )
     return "".join(parts)
-
-
-def _choice(value: object, lang: str) -> str:
-    """A fitting code's fixed word (yes/no, found, harmonic, monthly, a priority) in
-    ``lang``; anything else (a name from the extract) as it is."""
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    words = catalogue(lang)
-    key = f"choice.{value}"
-    return words[key] if key in words else str(value)
 
 
 def _with_ci(f: Fitted, lang: str = "en") -> str:
@@ -314,7 +304,7 @@ def _change_text(fit: ArrivalFit, lang: str = "en") -> str:
 def _proportion_rows(props: Proportions, lang: str = "en") -> list[list[object]]:
     """Label, count, share and interval; fixed words (priorities) in ``lang``."""
     return [
-        [_choice(label, lang), int(count), f.value, ci(f, lang)]
+        [choice(label, lang), int(count), f.value, ci(f, lang)]
         for label, count, f in zip(props.labels, props.counts, props.fitted, strict=True)
     ]
 
@@ -333,7 +323,7 @@ def _mixes(cal: Calibration, lang: str = "en") -> str:
         parts.append(f"<h3>{esc(name)}</h3><p>")
         sentences = [w("referrals", n=number(mix.n, 0, lang), apsp=_with_ci(mix.apsp, lang)) + "."]
         if mix.apsp_priority:
-            sentences.append(w("apsp_priority", priority=_choice(mix.apsp_priority, lang)))
+            sentences.append(w("apsp_priority", priority=choice(mix.apsp_priority, lang)))
         if entry:
             sentences.append(
                 w(
@@ -427,7 +417,7 @@ def _duration_figure(fit: DurationFit, title: str, lang: str = "en") -> str:
     fig.add_scatter(
         x=grid,
         y=fit.survival(grid),
-        name=w("fitted", family=_choice(fit.chosen.family, lang)),
+        name=w("fitted", family=choice(fit.chosen.family, lang)),
         line={"color": "#c0392b"},
     )
     fig.update_layout(title=title, xaxis_title=w("x_title"), yaxis_title=w("y_title"))
@@ -438,13 +428,13 @@ def _duration_rows(label: str, fit: DurationFit | None, lang: str = "en") -> lis
     if fit is None:
         return [label, "-", "-", "-", "-", "-", "-"]
     params = "; ".join(
-        f"{_choice(k, lang)} {_with_ci(v, lang)}" for k, v in fit.chosen.parameters.items()
+        f"{choice(k, lang)} {_with_ci(v, lang)}" for k, v in fit.chosen.parameters.items()
     )
     return [
         label,
         fit.n,
         fit.censored,
-        _choice(fit.chosen.family, lang),
+        choice(fit.chosen.family, lang),
         params,
         text(lang, "words.value_ci", value=fmt(fit.mean_days), ci=ci(fit.chosen.mean, lang)),
         fit.closed_mean,
@@ -468,7 +458,7 @@ def _durations(cal: Calibration, lang: str = "en") -> str:
                 alts = ", ".join(
                     w(
                         "alternative",
-                        family=_choice(a.family, lang),
+                        family=choice(a.family, lang),
                         difference=f"{a.aic - fit.chosen.aic:+.1f}",
                     )
                     for a in fit.alternatives
@@ -510,8 +500,8 @@ def _effort(cal: Calibration, lang: str = "en") -> str:
                 e.hours_per_day,
                 w(
                     "basis",
-                    parameters=_choice(spec.parameters_from, lang),
-                    fte=_choice(spec.history_from, lang),
+                    parameters=choice(spec.parameters_from, lang),
+                    fte=choice(spec.history_from, lang),
                 ),
             ]
         )
@@ -610,7 +600,6 @@ def calibration_report(
     """The whole report as one HTML string, in ``lang`` ("en" or "cy", see
     ``calibration/wording.py``). Names from the extract (sources, stages, roles,
     categories) and the fitting code's warning lines are shown as they are."""
-    text(lang, "title")  # an unknown language fails here, in one line
 
     def heading(key: str) -> str:
         return text(lang, f"sections.{key}")

@@ -8,7 +8,7 @@ scenario's initial backlog) and the duration samples (with their censoring) that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -116,10 +116,10 @@ class BacklogGroup:
     in_progress: int
     ages: np.ndarray
     """Days from each case's referral to the as-of time."""
-    in_service: np.ndarray = field(default_factory=lambda: np.empty(0))
+    in_service: np.ndarray
     """Days each in-progress visit has been in service (since started) at the as-of time:
     the scenario's ``in_service_days``, so open cases resume rather than restart."""
-    cases: pd.DataFrame | None = None
+    cases: pd.DataFrame
     """One row per open visit: ``category``, ``apsp``, ``priority``, ``age`` (days since
     referral), ``in_service`` (days since started; NaN while waiting). The writer splits
     the group by attributes, since the cases open at a date are not a sample of the mix."""

@@ -25,7 +25,7 @@ from calibration.backtest import COVERAGE_FLOOR, verdict_of
 from calibration.durations import Durations
 from calibration.estimates import fmt
 from calibration.extract import Extract
-from calibration.report import esc, figure, page, table
+from calibration.report import esc, figure, line_element, page, table
 from calibration.structure import (
     MINUTE_DAYS,
     service_durations,
@@ -33,7 +33,7 @@ from calibration.structure import (
     visits,
     wait_durations,
 )
-from calibration.verdicts import verdict_word
+from calibration.verdicts import fit_verdict, verdict_word
 from calibration.wording import Message, render, text
 from model.engine.sources import DAYS_PER_WEEK
 from model.formats import long_date, number, percent
@@ -151,8 +151,6 @@ class FitValidation:
 
     def verdict_text(self, lang: str = "en") -> str:
         """The verdict in plain words (``calibration/verdicts.py``), English or Welsh."""
-        from calibration.verdicts import fit_verdict
-
         return fit_verdict(self, COVERAGE_FLOOR, lang)
 
 
@@ -312,10 +310,6 @@ def duration_headers(lang: str = "en") -> list[str]:
     return [text(lang, f"validate_report.col_{c}") for c in DURATION_COLUMNS]
 
 
-SUMMARY_HEADERS = summary_headers()
-DURATION_HEADERS = duration_headers()
-
-
 def validation_report(v: FitValidation, lang: str = "en") -> str:
     """Plots and tables of the comparison as one offline HTML page, in ``lang``."""
 
@@ -336,7 +330,7 @@ def validation_report(v: FitValidation, lang: str = "en") -> str:
             )
         )
         + "</p>"
-        + "".join(f"<p class='note'>{esc(render(n, lang))}</p>" for n in v.notes)
+        + "".join(line_element("p", n, lang, " class='note'") for n in v.notes)
     )
     sections = [
         (w("summary"), table(summary_headers(lang), summary_rows(v, lang))),

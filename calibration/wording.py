@@ -119,6 +119,16 @@ def render(line: object, lang: str) -> str:
     return line.render(lang) if isinstance(line, Message) else str(line)
 
 
+def choice(value: object, lang: str) -> str:
+    """A fitting code's fixed word (yes/no, found, harmonic, monthly, a priority, a
+    distribution family) in ``lang``; anything else (a name from the extract) as it is."""
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    words = catalogue(lang)
+    key = f"choice.{value}"
+    return words[key] if key in words else str(value)
+
+
 def render_lines(lines: Iterable[object], lang: str) -> list[str]:
     """Every line of a list (e.g. a ``Problems``' lines) in ``lang``."""
     return [render(line, lang) for line in lines]

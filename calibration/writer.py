@@ -439,21 +439,18 @@ class _Writer:
         priority queue has served its high-priority cases first), so who they are is kept."""
         entries: list[dict[str, Any]] = []
         for group in self.cal.backlog:
-            if group.cases is None or group.cases.empty:
-                parts = [({}, group.waiting, group.in_progress, group.ages, group.in_service)]
-            else:
-                parts = []
-                for (category, apsp, priority), rows in group.cases.groupby(
-                    ["category", "apsp", "priority"], sort=True
-                ):
-                    service = rows["in_service"].to_numpy(dtype=float)
-                    started = np.isfinite(service)
-                    fixed = {"category": category, "apsp": bool(apsp), "priority": priority}
-                    ages = rows["age"].to_numpy(dtype=float)
-                    parts.append(
-                        (fixed, int((~started).sum()), int(started.sum()), ages, service[started])
-                    )
-                parts.sort(key=lambda part: -float(np.mean(part[3])))
+            parts = []
+            for (category, apsp, priority), rows in group.cases.groupby(
+                ["category", "apsp", "priority"], sort=True
+            ):
+                service = rows["in_service"].to_numpy(dtype=float)
+                started = np.isfinite(service)
+                fixed = {"category": category, "apsp": bool(apsp), "priority": priority}
+                ages = rows["age"].to_numpy(dtype=float)
+                parts.append(
+                    (fixed, int((~started).sum()), int(started.sum()), ages, service[started])
+                )
+            parts.sort(key=lambda part: -float(np.mean(part[3])))
             for fixed, waiting, in_progress, ages, in_service in parts:
                 entries.append(
                     self._backlog_entry(

@@ -254,3 +254,16 @@ def test_calibrate_warns_per_role_when_the_replay_is_at_capacity(files) -> None:
         with_report=False,
     )  # fmt: skip
     assert any("no staffing.csv" in w for w in plain.calibration.warnings)
+
+
+def test_cli_replications_follow_the_backtest_constants() -> None:
+    """`acusim backtest` writes its default and minimum as literals (importing calibration
+    when the CLI loads would cost every command a second); they must stay this module's."""
+    import typer
+
+    from acusim.main import app
+
+    command = typer.main.get_command(app).commands["backtest"]
+    option = next(p for p in command.params if p.name == "replications")
+    assert option.default == DEFAULT_REPLICATIONS
+    assert f"needs {MIN_REPLICATIONS} or more" in option.help
