@@ -195,13 +195,13 @@ def open_split(extract, bt, stage: str = "investigation") -> dict[str, tuple[flo
     """Mean open visits of ``stage`` over the weeks, (actual, forecast), split into those
     open at the cut and those that arrived after it: where a forecast error comes from.
     Days count from the cut, the weeks are the backtest's (calibration.backtest)."""
-    from calibration.backtest import _cut_day, weekly_ends
+    from calibration.backtest import cut_day, weekly_ends
 
-    cut_day = _cut_day(extract, bt.cut)
+    cut = cut_day(extract, bt.cut)
     ends = weekly_ends(0.0, len(bt.week_endings))
     ev = extract.events.loc[extract.events["stage"] == stage]
-    queued = ev["queued"].to_numpy(dtype=float) - cut_day
-    finished = np.nan_to_num(ev["finished"].to_numpy(dtype=float), nan=np.inf) - cut_day
+    queued = ev["queued"].to_numpy(dtype=float) - cut
+    finished = np.nan_to_num(ev["finished"].to_numpy(dtype=float), nan=np.inf) - cut
 
     def split(q: np.ndarray, f: np.ndarray) -> tuple[float, float]:
         open_ = (q[None, :] <= ends[:, None]) & (f[None, :] > ends[:, None])

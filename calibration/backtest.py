@@ -77,7 +77,9 @@ def verdict_of(coverage: dict[tuple[str, str], float]) -> str:
     return "partial"
 
 
-def _cut_day(extract: Extract, cut: dt.date) -> float:
+def cut_day(extract: Extract, cut: dt.date) -> float:
+    """The cut (its midnight) in the extract's days: where history ends and the forecast
+    starts (benchmarks/backtest_accuracy.py splits the extract's open work there too)."""
     return (dt.datetime.combine(cut, dt.time()) - _origin(extract)).total_seconds() / 86400.0
 
 
@@ -87,7 +89,7 @@ def _origin(extract: Extract) -> dt.datetime:
 
 def check_cut(extract: Extract, cut: dt.date, min_days: float = 28.0) -> None:
     """One line if the cut leaves too little history before it or too little after it."""
-    day = _cut_day(extract, cut)
+    day = cut_day(extract, cut)
     problems = []
     if day < min_days:
         problems.append(
@@ -114,7 +116,7 @@ def check_cut(extract: Extract, cut: dt.date, min_days: float = 28.0) -> None:
 
 def known_at(extract: Extract, cut: dt.date) -> Extract:
     """The extract as it would have been taken at the start of ``cut`` (see module doc)."""
-    day = _cut_day(extract, cut)
+    day = cut_day(extract, cut)
     refs = extract.referrals.loc[extract.referrals["received"] < day].copy()
     events = extract.events.loc[
         (extract.events["queued"] < day) & extract.events["referral_id"].isin(refs["referral_id"])
@@ -384,7 +386,7 @@ def run_backtest(
         ]
         settings = settings.model_copy(update={"change_points": kept})
     calibration, fitted, _, _ = fit_and_match(before, settings, template, match_history, True)
-    start_day = _cut_day(extract, cut)
+    start_day = cut_day(extract, cut)
     n_weeks = math.floor((extract.window_days - start_day) / DAYS_PER_WEEK + 1e-9)
     scenario = forecast_scenario(fitted, n_weeks)
     seed = scenario.seed if seed is None else seed
